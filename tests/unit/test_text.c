@@ -1,0 +1,210 @@
+/*
+ * test_text.c - the text pipeline (libtm/text.c): NFC, UTF-8 validation,
+ * folding, words, collation, Korean initials, Latin keys, language tags.
+ */
+#include "check.h"
+#include "tm_internal.h"
+
+static tm_text *t;
+
+static tm_text *text(void) {
+  if (!t && tm_text_open(&t) != TM_OK) {
+    fprintf(stderr, "cannot open the text context\n");
+    exit(1);
+  }
+  return t;
+}
+
+static char *fold(const char *s) {
+  static char *last;
+  tm_free(last);
+  last = NULL;
+  CHECK_INT(tm_text_fold(text(), NULL, s, strlen(s), &last), TM_OK);
+  return last;
+}
+
+static char *initials(const char *s) {
+  static char *last;
+  tm_free(last);
+  last = NULL;
+  CHECK_INT(tm_text_initials(text(), s, strlen(s), &last), TM_OK);
+  return last;
+}
+
+static char *latin(const char *lang, const char *s) {
+  static char *last;
+  tm_free(last);
+  last = NULL;
+  CHECK_INT(tm_text_translit(text(), lang, s, strlen(s), &last), TM_OK);
+  return last;
+}
+
+static int collate(const char *lang, const char *a, const char *b) {
+  int r = 99;
+  CHECK_INT(tm_text_collate(text(), lang, a, b, &r), TM_OK);
+  return r;
+}
+
+TEST(nfc_composes) {
+  char *out = NULL;
+  size_t bad = 0;
+
+  /* и + combining breve is й; ᄌ + ᅥ + ᆫ is 전. */
+  CHECK_INT(tm_text_nfc(text(), "\xD0\xB8\xCC\x86", 4, &out, &bad), TM_OK);
+  CHECK_STR(out, "й");
+  tm_free(out);
+  CHECK_INT(tm_text_nfc(text(), "\xE1\x84\x8C\xE1\x85\xA5\xE1\x86\xAB", 9, &out,
+                        &bad),
+            TM_OK);
+  CHECK_STR(out, "전");
+  tm_free(out);
+  CHECK_INT(tm_text_nfc(text(), "plain ascii", 11, &out, &bad), TM_OK);
+  CHECK_STR(out, "plain ascii");
+  tm_free(out);
+}
+
+TEST(invalid_utf8_rejected_with_offset) {
+  static const struct {
+    const char *s;
+    size_t len, at;
+  } bad[] = {
+      {"ab\xC0\x80", 4, 2},        /* overlong NUL */
+      {"\xED\xA0\x80", 3, 0},      /* a surrogate */
+      {"abc\xE2\x82", 5, 3},       /* truncated */
+      {"a\x80", 2, 1},             /* stray continuation byte */
+      {"x\xF5\x80\x80\x80", 5, 1}, /* beyond U+10FFFF */
+      {"a\0b", 3, 1},              /* NUL */
+      {"\xE0\x80\xAF", 3, 0},      /* overlong slash */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char *out = (char *)"unchanged";
+    size_t at = 999;
+    CHECK_INT(tm_text_nfc(text(), bad[i].s, bad[i].len, &out, &at), TM_UTF8);
+    CHECK_INT(at, bad[i].at);
+    CHECK(out == NULL);
+  }
+  char *out = NULL;
+  CHECK_INT(tm_text_fold(text(), NULL, "\xFF", 1, &out), TM_UTF8);
+}
+
+TEST(fold_unifies_ukrainian_apostrophes) {
+  const char *forms[] = {"м'ясо", "м’ясо", "мʼясо", "мʹясо", "М'ЯСО"};
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+    CHECK_STR(fold(forms[i]), "м'ясо");
+}
+
+TEST(fold_removes_stress_keeps_letters) {
+  CHECK_STR(fold("вели́кий"), "великий");
+  CHECK_STR(fold("Військо́вополоне́ний"), "військовополонений");
+  /* й, ї and ё keep their marks: they are letters, not accents. */
+  CHECK_STR(fold("ЙОГО Її"), "його її");
+  CHECK_STR(fold("Café Genève"), "cafe geneve");
+}
+
+TEST(fold_case_and_whitespace) {
+  CHECK_STR(fold("  Prisoner \t of\n WAR  "), "prisoner of war");
+  CHECK_STR(fold("Straße"), "strasse");
+  CHECK_STR(fold("ＰＯＷ"), "pow"); /* fullwidth, folded by NFKC */
+  CHECK_STR(fold("전쟁\u00A0 포로"), "전쟁 포로");
+  CHECK_STR(fold(""), "");
+}
+
+TEST(words_from_break_iterator) {
+  tm_span *w = NULL;
+  size_t n = 0;
+  const char *s = "Third Geneva Convention, Article 13 — “prisoners”.";
+
+  CHECK_INT(tm_text_words(text(), "en", s, strlen(s), &w, &n), TM_OK);
+  CHECK_INT(n, 6);
+  if (n == 6) {
+    CHECK_INT(w[0].start, 0);
+    CHECK_INT(w[0].end, 5);
+    CHECK_INT(w[4].start, 33); /* "13": offsets in code points */
+    CHECK_INT(w[5].start, 39);
+    CHECK_INT(w[5].end, 48);
+  }
+  tm_free(w);
+  s = "북한군 전쟁포로를 송환했다.";
+  CHECK_INT(tm_text_words(text(), "ko", s, strlen(s), &w, &n), TM_OK);
+  CHECK_INT(n, 3);
+  tm_free(w);
+  s = "з’їзд військовополонених";
+  CHECK_INT(tm_text_words(text(), "uk", s, strlen(s), &w, &n), TM_OK);
+  CHECK_INT(n, 2); /* the apostrophe does not split a Ukrainian word */
+  tm_free(w);
+}
+
+TEST(collation_ukrainian) {
+  /* г < ґ < д, е < є < ж, и < і < ї < й */
+  CHECK_INT(collate("uk", "гава", "ґава"), -1);
+  CHECK_INT(collate("uk", "ґава", "дах"), -1);
+  CHECK_INT(collate("uk", "ера", "єра"), -1);
+  CHECK_INT(collate("uk", "єра", "жаба"), -1);
+  CHECK_INT(collate("uk", "ирій", "ікра"), -1);
+  CHECK_INT(collate("uk", "ікра", "їжак"), -1);
+  CHECK_INT(collate("uk", "їжак", "йод"), -1);
+}
+
+TEST(collation_korean_and_english) {
+  CHECK_INT(collate("ko", "가방", "나라"), -1);
+  CHECK_INT(collate("ko", "나라", "다리"), -1);
+  CHECK_INT(collate("ko", "포로", "하늘"), -1);
+  CHECK_INT(collate("en", "apple", "Banana"), -1);
+  CHECK_INT(collate("en", "Zebra", "apple"), 1);
+  CHECK_INT(collate("en", "same", "same"), 0);
+}
+
+TEST(initials_korean) {
+  CHECK_STR(initials("전쟁포로"), "ㅈㅈㅍㄹ");
+  CHECK_STR(initials("전쟁 포로"), "ㅈㅈㅍㄹ");
+  CHECK_STR(initials("ㅈㅈㅍㄹ"), "ㅈㅈㅍㄹ"); /* as keyboards type them */
+  CHECK_STR(initials("까치"), "ㄲㅊ");
+  CHECK_STR(initials("국제형사재판소"), "ㄱㅈㅎㅅㅈㅍㅅ");
+  CHECK_STR(initials("전ㅈ"), "ㅈㅈ"); /* half typed */
+}
+
+TEST(latin_ukrainian_national_2010) {
+  CHECK_STR(latin("uk", "військовополонений"), "viiskovopolonenyi");
+  CHECK_STR(latin("uk", "Згорани"), "zghorany");
+  CHECK_STR(latin("uk", "Юрій"), "yurii");
+  CHECK_STR(latin("uk", "Яготин"), "yahotyn");
+  CHECK_STR(latin("uk", "Київ"), "kyiv");
+  CHECK_STR(latin("uk", "Знам’янка"), "znamianka");
+  CHECK_STR(latin("uk", "Знамʼянка"), "znamianka");
+  CHECK_STR(latin("uk", "Щастя Ґудзь"), "shchastia gudz");
+  CHECK_STR(latin("uk", "Євген Їжакевич"), "yevhen yizhakevych");
+}
+
+TEST(latin_korean) {
+  CHECK_STR(latin("ko", "전쟁 포로"), "jeonjaeng poro");
+  CHECK_STR(latin("ko", "북한"), "bukhan");
+  CHECK_STR(latin("ko", "강제송환"), "gangjesonghwan");
+  CHECK_STR(latin(NULL, "Prisoner"), "prisoner");
+}
+
+TEST(language_tags) {
+  static const struct {
+    const char *in, *out;
+  } good[] = {{"en", "en"},       {"EN", "en"},
+              {"en_gb", "en-GB"}, {"en-gb", "en-GB"},
+              {"ko-KR", "ko-KR"}, {"zh-hant-tw", "zh-Hant-TW"},
+              {"uk", "uk"},       {"es-419", "es-419"}};
+  static const char *const bad[] = {
+      "",    "e",     "en--gb",
+      "12",  "en gb", "*all*",
+      "en-", "../x",  "verylonglanguagetagthatisnotvalid"};
+  char out[TM_LANG_MAX];
+
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    CHECK_INT(tm_lang_canonical(good[i].in, out), TM_OK);
+    CHECK_STR(out, good[i].out);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    CHECK_INT(tm_lang_canonical(bad[i], out), TM_LANG);
+}
+
+TEST(close_text) {
+  tm_text_close(t);
+  t = NULL;
+  tm_text_close(NULL);
+}
