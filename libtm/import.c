@@ -80,6 +80,7 @@ tm_status tm_import_buffer(tm_db *db, const void *buf, size_t len,
   tm_import_result local;
   tm__ingest in = {0};
   tm__input src = {0};
+  tm_db shadow;
   const char *name = opts && opts->name ? opts->name : "input";
   tm_format format = opts ? opts->format : TM_FORMAT_AUTO;
   tm_kind kind = opts ? opts->kind : 0;
@@ -147,6 +148,18 @@ tm_status tm_import_buffer(tm_db *db, const void *buf, size_t len,
       (s = new_batch(db, in.collection, in.who, name, format, &in.batch)) !=
           TM_OK)
     goto fail;
+  if (kind == TM_MEMORY) {
+    sqlite3_stmt *st = tm__stmt(db, TM__STMT_COLL_HAS_UNITS);
+    if (!st) {
+      s = TM_DB;
+      goto fail;
+    }
+    sqlite3_bind_int64(st, 1, in.collection);
+    in.fresh = sqlite3_step(st) == SQLITE_ROW && !sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    /* Without a writer thread the import is just slower. */
+    tm__pipe_start(&in, &shadow);
+  }
   switch (format) {
   case TM_FORMAT_TMX:
     s = tm__tmx_import(&in, &src);
@@ -166,16 +179,31 @@ tm_status tm_import_buffer(tm_db *db, const void *buf, size_t len,
     s = TM_INVALID;
     break;
   }
+  if (in.pipe) {
+    bool writer_failed;
+    tm_status ws = tm__pipe_finish(&in, &writer_failed);
+    if (writer_failed) {
+      /* The writer's error is the cause; the parser only stopped. */
+      s = ws;
+      tm__error(db, s, "%s: %s", name, tm_db_errmsg(db));
+    } else if (s != TM_OK) {
+      tm__error(db, s, "%s", tm_db_errmsg(&shadow));
+    }
+    free(shadow.errmsg);
+    shadow.errmsg = NULL;
+  }
   if (s != TM_OK)
     goto fail;
   if ((s = finish_batch(db, in.batch, res->records)) != TM_OK ||
       (s = tm__commit(db)) != TM_OK)
     goto fail;
   sqlite3_exec(db->sql, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
+  free(in.seen);
   if (db->index && res->records)
     tm__index_reload(db);
   return TM_OK;
 fail:
+  free(in.seen);
   tm__rollback(db);
   sqlite3_exec(db->sql, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
   res->records = 0;

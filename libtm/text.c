@@ -257,6 +257,10 @@ void tm_text_close(tm_text *t) {
 
 /* ----------------------------------------------------------- languages */
 
+static bool ascii_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 tm_status tm_lang_canonical(const char *tag, char out[TM_LANG_MAX]) {
   char buf[TM_LANG_MAX], locale[ULOC_FULLNAME_CAPACITY];
   UErrorCode e = U_ZERO_ERROR;
@@ -265,6 +269,21 @@ tm_status tm_lang_canonical(const char *tag, char out[TM_LANG_MAX]) {
 
   if (!tag || (len = strlen(tag)) == 0 || len >= TM_LANG_MAX)
     return TM_LANG;
+  /* The common shapes, "ll" and "ll-RR", without asking ICU: imports ask
+   * once per segment. */
+  if ((len == 2 || len == 5) && ascii_alpha(tag[0]) && ascii_alpha(tag[1]) &&
+      (len == 2 || ((tag[2] == '-' || tag[2] == '_') && ascii_alpha(tag[3]) &&
+                    ascii_alpha(tag[4])))) {
+    out[0] = (char)(tag[0] | 0x20);
+    out[1] = (char)(tag[1] | 0x20);
+    if (len == 5) {
+      out[2] = '-';
+      out[3] = (char)(tag[3] & ~0x20);
+      out[4] = (char)(tag[4] & ~0x20);
+    }
+    out[len] = '\0';
+    return TM_OK;
+  }
   for (i = 0; i < len; i++) {
     char c = tag[i];
     if (c == '_')

@@ -34,6 +34,7 @@
   X(COLL_NAME, "SELECT name,kind FROM collections WHERE id=?1")                \
   X(COLL_LIST, "SELECT id,name,kind FROM collections WHERE ?1=0 OR kind=?1 "   \
                "ORDER BY kind,name")                                           \
+  X(COLL_HAS_UNITS, "SELECT EXISTS(SELECT 1 FROM units WHERE collection=?1)")  \
   X(COLL_UNIT_COUNT,                                                           \
     "SELECT count(*) FROM units WHERE collection=?1 AND deleted=0")            \
   X(COLL_UNIT_LANGS,                                                           \
@@ -253,13 +254,36 @@ typedef struct tm__ingest {
   tm_record_status status;
   tm_import_result *res;
   const char *name; /* for messages */
+  /* When the memory was empty before the import, a duplicate can only be a
+   * unit of this import: the hashes seen so far (an open-addressing set)
+   * answer without asking SQLite. */
+  bool fresh;
+  uint64_t *seen;
+  size_t nseen, seencap;
+  /* Units of a memory import go through a pipeline: this thread parses
+   * and normalises, a writer thread inserts with REAL (db is then a
+   * handle that only carries errors and the text context). */
+  tm_db *real;
+  struct tm__pipe *pipe;
 } tm__ingest;
+
+/* Starts the writer thread of a memory import; false when it cannot (the
+ * import then writes synchronously).  SHADOW receives in->db's role. */
+bool tm__pipe_start(tm__ingest *in, tm_db *shadow);
+/* Waits for the writer; its status, or TM_OK.  The writer's error is in
+ * in->real's message. */
+tm_status tm__pipe_finish(tm__ingest *in, bool *writer_failed);
 
 /* Both take ownership of nothing; the record is normalised in place. */
 tm_status tm__ingest_unit(tm__ingest *in, tm_unit *u);
 tm_status tm__ingest_entry(tm__ingest *in, tm_entry *e);
 /* Inserts without a transaction of its own or history (used by ingest and
  * by tm_unit_add). */
+/* The live unit of COLLECTION with U's text (and origin, when ORIGIN), or
+ * 0 in *dup. */
+tm_status tm__unit_find_duplicate(tm_db *db, int64_t collection,
+                                  const tm_unit *u, uint64_t hash, bool origin,
+                                  int64_t *dup);
 tm_status tm__unit_insert(tm_db *db, int64_t collection, const tm_unit *u,
                           uint64_t hash, const tm_actor *who, int64_t batch,
                           int64_t *id);

@@ -114,8 +114,9 @@ static tm_status same_unit(tm_db *db, int64_t id, const tm_unit *u, bool origin,
  * for the same origin: the same text from two sources is two records of
  * the memory (the corpus has such pairs, equal only after NFC), while
  * importing a file twice still adds nothing. */
-static tm_status find_duplicate(tm_db *db, int64_t collection, const tm_unit *u,
-                                uint64_t hash, bool origin, int64_t *dup) {
+tm_status tm__unit_find_duplicate(tm_db *db, int64_t collection,
+                                  const tm_unit *u, uint64_t hash, bool origin,
+                                  int64_t *dup) {
   sqlite3_stmt *st = tm__stmt(db, TM__STMT_UNIT_BY_HASH);
   int64_t ids[8];
   size_t n = 0;
@@ -199,30 +200,6 @@ tm_status tm__unit_insert(tm_db *db, int64_t collection, const tm_unit *u,
   return insert_parts(db, *id, u);
 }
 
-tm_status tm__ingest_unit(tm__ingest *in, tm_unit *u) {
-  uint64_t hash;
-  int64_t dup, id;
-  tm_status s;
-
-  if (u->status == TM_DRAFT)
-    u->status = in->status;
-  if ((s = tm__unit_normalise(in->db, u)) != TM_OK)
-    return s;
-  hash = tm__unit_hash(u);
-  if ((s = find_duplicate(in->db, in->collection, u, hash, true, &dup)) !=
-      TM_OK)
-    return s;
-  if (dup) {
-    in->res->duplicates++;
-    return TM_OK;
-  }
-  if ((s = tm__unit_insert(in->db, in->collection, u, hash, in->who, in->batch,
-                           &id)) != TM_OK)
-    return s;
-  in->res->records++;
-  return TM_OK;
-}
-
 tm_status tm_unit_add(tm_db *db, const char *memory, const tm_unit *u,
                       const tm_actor *who, int64_t *id, int *created) {
   tm_unit copy;
@@ -244,7 +221,8 @@ tm_status tm_unit_add(tm_db *db, const char *memory, const tm_unit *u,
     goto out;
   if ((s = tm__collection_id(db, TM_MEMORY, memory ? memory : "default", true,
                              &coll)) != TM_OK ||
-      (s = find_duplicate(db, coll, &copy, hash, false, &dup)) != TM_OK)
+      (s = tm__unit_find_duplicate(db, coll, &copy, hash, false, &dup)) !=
+          TM_OK)
     goto fail;
   if (dup) {
     *id = dup;
