@@ -68,17 +68,23 @@ static int fail(cli *c, tm_status s) {
   return 1;
 }
 
-/* Creates the database's folder when it is missing (data/ on first run). */
-static void make_parent_dir(const char *path) {
-  char *dir = strdup(path), *slash;
+/* Creates the folders of the database's path when they are missing (data/
+ * on first run), as mkdir -p does. */
+static void make_parent_dirs(const char *path) {
+  char *dir = strdup(path);
 
   if (!dir)
     return;
-  if ((slash = strrchr(dir, '/')) && slash != dir) {
-    *slash = '\0';
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+  for (char *p = dir + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
       fprintf(stderr, "%s: cannot create %s: %s\n", progname, dir,
               strerror(errno));
+      break;
+    }
+    *p = '/';
   }
   free(dir);
 }
@@ -87,7 +93,7 @@ static int open_db(cli *c) {
   tm_status s;
 
   if (strcmp(c->db_path, ":memory:") != 0)
-    make_parent_dir(c->db_path);
+    make_parent_dirs(c->db_path);
   s = tm_db_open(c->db_path, 0, &c->db);
   if (s != TM_OK) {
     fprintf(stderr, "%s: %s\n", progname,
