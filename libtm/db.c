@@ -542,6 +542,18 @@ out:
 
 /* -------------------------------------------------------------- opening */
 
+/* Finalizes the cached statements and closes the connection: with a
+ * statement left, sqlite3_close_v2 would only defer the close. */
+static void close_sql(tm_db *db) {
+  for (size_t i = 0; i < TM__STMT_COUNT; i++) {
+    sqlite3_finalize(db->stmts[i]);
+    db->stmts[i] = NULL;
+  }
+  if (db->sql)
+    sqlite3_close_v2(db->sql);
+  db->sql = NULL;
+}
+
 static tm_status open_at(const char *path, int flags, int target, tm_db **out) {
   tm_db *db;
   tm_status s;
@@ -615,9 +627,7 @@ static tm_status open_at(const char *path, int flags, int target, tm_db **out) {
         char *wal = tm__asprintf("%s-wal", path);
         char *shm = tm__asprintf("%s-shm", path);
         char *msg = tm__strdup(tm_db_errmsg(db));
-        sqlite3_close_v2(db->sql);
-        db->sql = NULL;
-        memset(db->stmts, 0, sizeof db->stmts);
+        close_sql(db);
         unlink(path);
         if (wal)
           unlink(wal);
@@ -645,18 +655,11 @@ tm_status tm__db_open_at_version(const char *path, int target, tm_db **out) {
 }
 
 void tm_db_close(tm_db *db) {
-  size_t i;
-
   if (!db)
     return;
-  for (i = 0; i < TM__STMT_COUNT; i++)
-    sqlite3_finalize(db->stmts[i]);
-  if (db->sql) {
-    /* Fold the WAL back into the database on a clean close. */
-    if (!db->readonly)
-      sqlite3_exec(db->sql, "PRAGMA optimize", NULL, NULL, NULL);
-    sqlite3_close_v2(db->sql);
-  }
+  if (db->sql && !db->readonly)
+    sqlite3_exec(db->sql, "PRAGMA optimize", NULL, NULL, NULL);
+  close_sql(db);
   tm_text_close(db->text);
   free(db->errmsg);
   free(db);

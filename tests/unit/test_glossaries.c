@@ -59,6 +59,7 @@ static int fail_at(const char *file, int line, const char *what,
 }
 
 static char **domains;
+static char *domains_text;
 static size_t ndomains;
 
 static void load_domains(void) {
@@ -67,7 +68,7 @@ static void load_domains(void) {
   char *text, *line[256];
 
   snprintf(path, sizeof path, "%s/domains.txt", gloss_dir());
-  text = slurp(path, &len);
+  domains_text = text = slurp(path, &len);
   CHECK(text != NULL);
   if (!text)
     return;
@@ -244,4 +245,5 @@ TEST(every_shipped_record_is_valid_and_loads) {
   closedir(d);
   CHECK(files >= 1);
   free(domains);
+  free(domains_text);
 }
