@@ -233,7 +233,9 @@ static int cmd_import(cli *c) {
          r.kind == TM_GLOSSARY ? "glossary" : "memory",
          o.collection ? o.collection : "default");
   if (r.duplicates)
-    printf(", %llu duplicates skipped", (unsigned long long)r.duplicates);
+    printf(", %llu duplicates left out", (unsigned long long)r.duplicates);
+  if (r.skipped)
+    printf(", %llu untranslated left out", (unsigned long long)r.skipped);
   printf(" in %.2f s\n",
          (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
   return 0;

@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <libxml/parser.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -644,7 +646,15 @@ static tm_status open_at(const char *path, int flags, int target, tm_db **out) {
   return TM_OK;
 }
 
+/* libxml2 wants its globals set up once, before threads parse at once. */
+static void init_once(void) {
+  xmlInitParser();
+}
+
 tm_status tm_db_open(const char *path, int flags, tm_db **out) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+  pthread_once(&once, init_once);
   return open_at(path, flags, SCHEMA_VERSION, out);
 }
 

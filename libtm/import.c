@@ -128,6 +128,8 @@ tm_status tm_import_buffer(tm_db *db, const void *buf, size_t len,
   in.db = db;
   in.kind = kind;
   in.who = opts ? opts->who : NULL;
+  if (!(in.by = tm__actor_name(in.who)))
+    return TM_NOMEM;
   in.status = opts ? opts->status : TM_DRAFT;
   in.res = res;
   in.name = name;
@@ -137,8 +139,10 @@ tm_status tm_import_buffer(tm_db *db, const void *buf, size_t len,
   src.progress = opts ? opts->progress : NULL;
   src.progress_ctx = opts ? opts->progress_ctx : NULL;
 
-  if ((s = tm__begin(db)) != TM_OK)
+  if ((s = tm__begin(db)) != TM_OK) {
+    free(in.by);
     return s;
+  }
   /* A larger page cache for the length of the import: the hash index of
    * units is written in random order. */
   sqlite3_exec(db->sql, "PRAGMA cache_size=-131072", NULL, NULL, NULL);
@@ -199,15 +203,18 @@ tm_status tm_import_buffer(tm_db *db, const void *buf, size_t len,
     goto fail;
   sqlite3_exec(db->sql, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
   free(in.seen);
+  free(in.by);
   if (db->index && res->records)
     tm__index_reload(db);
   return TM_OK;
 fail:
   free(in.seen);
+  free(in.by);
   tm__rollback(db);
   sqlite3_exec(db->sql, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
   res->records = 0;
   res->duplicates = 0;
+  res->skipped = 0;
   return s;
 }
 

@@ -75,47 +75,59 @@ static tm_status write_unit(tm__ingest *in, tm_db *db, const tm_unit *u,
       return s;
   if (dup)
     return TM_OK;
-  if ((s = tm__unit_insert(db, in->collection, u, hash, in->who, in->batch,
+  if ((s = tm__unit_insert(db, in->collection, u, hash, in->by, in->batch,
                            &id)) != TM_OK)
     return s;
   *added = true;
   return TM_OK;
 }
 
+/* Units the writer takes from the queue at once: one lock for many. */
+#define WRITER_BATCH 256
+
 static void *writer(void *arg) {
   tm__ingest *in = arg;
   tm__pipe *p = in->pipe;
+  tm_unit batch[WRITER_BATCH];
+  uint64_t hashes[WRITER_BATCH];
+  uint64_t written = 0, duplicates = 0;
+  tm_status status = TM_OK;
 
-  pthread_mutex_lock(&p->mu);
   for (;;) {
-    tm_unit u;
-    uint64_t hash;
-    bool added = false;
-    tm_status s = TM_OK;
+    size_t n = 0;
 
+    pthread_mutex_lock(&p->mu);
+    p->written = written;
+    p->duplicates = duplicates;
+    if (status != TM_OK && p->status == TM_OK) {
+      p->status = status;
+      pthread_cond_signal(&p->not_full); /* the importer stops waiting */
+    }
     while (p->count == 0 && !p->closed)
       pthread_cond_wait(&p->not_empty, &p->mu);
-    if (p->count == 0)
-      break;
-    u = p->slots[p->head];
-    hash = p->hashes[p->head];
-    p->head = (p->head + 1) % PIPE_SLOTS;
-    if (p->count-- == PIPE_SLOTS)
-      pthread_cond_signal(&p->not_full);
-    if (p->status == TM_OK) {
-      pthread_mutex_unlock(&p->mu);
-      s = write_unit(in, in->real, &u, hash, &added);
-      pthread_mutex_lock(&p->mu);
-      if (s != TM_OK)
-        p->status = s;
-      else if (added)
-        p->written++;
-      else
-        p->duplicates++;
+    while (p->count > 0 && n < WRITER_BATCH) {
+      batch[n] = p->slots[p->head];
+      hashes[n++] = p->hashes[p->head];
+      p->head = (p->head + 1) % PIPE_SLOTS;
+      /* Wake the importer once the queue is half empty, not for every
+       * slot: a wake-up per unit costs more than the unit. */
+      if (p->count-- == PIPE_SLOTS / 2 + 1)
+        pthread_cond_signal(&p->not_full);
     }
-    tm__unit_clear(&u);
+    pthread_mutex_unlock(&p->mu);
+    if (n == 0)
+      break;
+    for (size_t i = 0; i < n; i++) {
+      bool added = false;
+      if (status == TM_OK)
+        status = write_unit(in, in->real, &batch[i], hashes[i], &added);
+      if (status == TM_OK && added)
+        written++;
+      else if (status == TM_OK)
+        duplicates++;
+      tm__unit_clear(&batch[i]);
+    }
   }
-  pthread_mutex_unlock(&p->mu);
   return NULL;
 }
 
@@ -164,8 +176,9 @@ static tm_status pipe_push(tm__ingest *in, tm_unit *u, uint64_t hash) {
   tm_status s;
 
   pthread_mutex_lock(&p->mu);
-  while (p->count == PIPE_SLOTS && p->status == TM_OK)
-    pthread_cond_wait(&p->not_full, &p->mu);
+  if (p->count == PIPE_SLOTS)
+    while (p->count > PIPE_SLOTS / 2 && p->status == TM_OK)
+      pthread_cond_wait(&p->not_full, &p->mu);
   s = p->status;
   if (s == TM_OK) {
     p->slots[p->tail] = *u;

@@ -374,6 +374,19 @@ tm_status tm__entry_copy(const tm_entry *src, tm_entry *dst) {
 
 /* ------------------------------------------------------- normalisation */
 
+/* The first character that XML 1.0 cannot carry (C0 controls but tab, LF
+ * and CR; U+FFFE, U+FFFF), or NULL.  Such text could never be exported as
+ * TMX or TBX, so it is refused at ingest. */
+static const char *bad_control(const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+      return (const char *)p;
+    if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+      return (const char *)p;
+  }
+  return NULL;
+}
+
 /* Replaces *S by its NFC form; NULL stays NULL.  WHAT names the field in
  * the error.  Empty strings become NULL when EMPTY_NULL. */
 static tm_status nfc_field(tm_db *db, char **s, const char *what,
@@ -391,6 +404,14 @@ static tm_status nfc_field(tm_db *db, char **s, const char *what,
   st = tm_text_nfc(db->text, *s, len, &out, &bad);
   if (st == TM_UTF8)
     return tm__error(db, st, "%s: invalid UTF-8 at byte %zu", what, bad);
+  if (st == TM_OK && bad_control(out)) {
+    size_t at = (size_t)(bad_control(out) - out);
+    free(out);
+    return tm__error(db, TM_INVALID,
+                     "%s: a control character at byte %zu (only tab, line "
+                     "feed and carriage return are text)",
+                     what, at);
+  }
   if (st != TM_OK)
     return tm__error(db, st, "%s: %s", what, tm_status_message(st));
   free(*s);

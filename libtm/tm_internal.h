@@ -265,6 +265,7 @@ typedef struct tm__ingest {
    * handle that only carries errors and the text context). */
   tm_db *real;
   struct tm__pipe *pipe;
+  char *by; /* the actor's name, made once for the whole import */
 } tm__ingest;
 
 /* Starts the writer thread of a memory import; false when it cannot (the
@@ -274,7 +275,10 @@ bool tm__pipe_start(tm__ingest *in, tm_db *shadow);
  * in->real's message. */
 tm_status tm__pipe_finish(tm__ingest *in, bool *writer_failed);
 
-/* Both take ownership of nothing; the record is normalised in place. */
+/* The record is normalised in place.  A unit's contents may be moved to
+ * the writer thread, leaving *u empty; the caller clears it either way.
+ * An error of the writer thread (SQLite's) reaches the importer at a later
+ * unit, so its message names no line. */
 tm_status tm__ingest_unit(tm__ingest *in, tm_unit *u);
 tm_status tm__ingest_entry(tm__ingest *in, tm_entry *e);
 /* Inserts without a transaction of its own or history (used by ingest and
@@ -285,7 +289,7 @@ tm_status tm__unit_find_duplicate(tm_db *db, int64_t collection,
                                   const tm_unit *u, uint64_t hash, bool origin,
                                   int64_t *dup);
 tm_status tm__unit_insert(tm_db *db, int64_t collection, const tm_unit *u,
-                          uint64_t hash, const tm_actor *who, int64_t batch,
+                          uint64_t hash, const char *by, int64_t batch,
                           int64_t *id);
 tm_status tm__entry_insert(tm_db *db, int64_t collection, const tm_entry *e,
                            const tm_actor *who, int64_t batch, int64_t *id);

@@ -11,6 +11,14 @@
  * amplification limits), and any other entity reference than the five
  * predefined ones and character references is an error.  libxml2 reports
  * through a structured handler on the reader, so it never prints.
+ *
+ * What a unit keeps of a <tu>: one variant per language with its text
+ * (inline codes left out) and, when the segment has inline elements, the
+ * segment's inner XML as markup; <prop type="x-origin"> as the origin; the
+ * other <prop> and every <note>, of the <tu> and of each <tuv>, as props.
+ * The attributes of <tu> and <tuv> (tuid, dates, creationid, changeid)
+ * are not kept: the import's batch says who imported it and when, and an
+ * export writes the unit's own id and dates.
  */
 #include "tm_internal.h"
 
@@ -55,6 +63,9 @@ typedef struct xml_error {
   int code;
   long line;
   char msg[240];
+  char name[64]; /* the entity, for an undefined one */
+  int open;      /* elements open in the parser then */
+  bool root;     /* the parser had seen the root element */
 } xml_error;
 
 static void on_xml_error(void *arg, xmlErrorPtr e) {
@@ -74,7 +85,12 @@ static void on_xml_error(void *arg, xmlErrorPtr e) {
   ctxt = e->domain == XML_FROM_PARSER ? e->ctxt : NULL;
   if (ctxt && ctxt->inputNr > 1 && ctxt->inputTab[0])
     x->line = ctxt->inputTab[0]->line;
+  if (ctxt) {
+    x->open = ctxt->nodeNr;
+    x->root = ctxt->myDoc && xmlDocGetRootElement(ctxt->myDoc);
+  }
   snprintf(x->msg, sizeof x->msg, "%s", e->message ? e->message : "error");
+  snprintf(x->name, sizeof x->name, "%s", e->str1 ? e->str1 : "");
   /* One line: libxml2 ends messages with '\n' and puts bytes on a second
    * line ("Input is not proper UTF-8 ...\nBytes: 0xFF 0x20"). */
   for (n = strlen(x->msg); n > 0 && x->msg[n - 1] == '\n'; n--)
@@ -103,8 +119,8 @@ static tm_status xml_error_status(const xml_error *x) {
  * DTDVALID), nothing comes from the network, and blanks are kept: they are
  * text inside <seg>.  BIG_LINES keeps line numbers past 65535 where
  * libxml2 can. */
-static xmlTextReaderPtr open_reader(const char *s, size_t len,
-                                    const char *name, xml_error *x) {
+static xmlTextReaderPtr open_reader(const char *s, size_t len, const char *name,
+                                    xml_error *x) {
   xmlTextReaderPtr rd;
 
   rd = xmlReaderForMemory(s, (int)len, name, NULL,
@@ -129,6 +145,7 @@ static bool is_code(const xmlChar *name) {
 typedef enum walk_result {
   WALK_OK,
   WALK_NOMEM,
+  WALK_TOOBIG, /* more than TM_TEXT_MAX bytes of text */
   WALK_ENTITY, /* an entity reference: *bad is it */
 } walk_result;
 
@@ -144,9 +161,13 @@ static walk_result walk_text(xmlNodePtr root, buf *b, bool *tags,
     switch (n->type) {
     case XML_TEXT_NODE:
     case XML_CDATA_SECTION_NODE:
-      if (!code && n->content &&
-          !buf_add(b, (const char *)n->content, strlen((char *)n->content)))
-        return WALK_NOMEM;
+      if (!code && n->content) {
+        if (!buf_add(b, (const char *)n->content, strlen((char *)n->content)))
+          return WALK_NOMEM;
+        /* libxml2 bounds each text node (10 MB), not their sum. */
+        if (b->len > TM_TEXT_MAX)
+          return WALK_TOOBIG;
+      }
       break;
     case XML_ENTITY_REF_NODE:
       *bad = n;
@@ -213,11 +234,11 @@ typedef struct tmx_in {
     char canon[TM_LANG_MAX];
   } langs[LANG_CACHE];
   unsigned nlangs, next_lang;
+  bool root; /* the root element was read */
 
   tm_unit unit;
   long tu_line;
-  uint64_t tus;     /* <tu> elements seen */
-  uint64_t skipped; /* of which left out: fewer than two languages */
+  uint64_t tus; /* <tu> elements seen */
   /* The <tuv> being read. */
   char lang[TM_LANG_MAX];
   bool tuv_skip;      /* a second <tuv> of a language: left out */
@@ -254,11 +275,10 @@ static long node_line(xmlTextReaderPtr rd) {
   return line > 0 ? line : xmlTextReaderGetParserLineNumber(rd);
 }
 
-static tm_status fail(tmx_in *t, long line, tm_status s, const char *fmt,
-                      ...) TM__PRINTF(4, 5);
+static tm_status fail(tmx_in *t, long line, tm_status s, const char *fmt, ...)
+    TM__PRINTF(4, 5);
 
-static tm_status fail(tmx_in *t, long line, tm_status s, const char *fmt,
-                      ...) {
+static tm_status fail(tmx_in *t, long line, tm_status s, const char *fmt, ...) {
   va_list ap;
 
   va_start(ap, fmt);
@@ -267,23 +287,52 @@ static tm_status fail(tmx_in *t, long line, tm_status s, const char *fmt,
   return tm__at_line(t->in, line, s);
 }
 
-static tm_status fail_xml(tmx_in *t) {
-  if (t->xerr.set)
-    return fail(t, t->xerr.line, xml_error_status(&t->xerr), "XML: %s",
-                t->xerr.msg);
-  return fail(t, xmlTextReaderGetParserLineNumber(t->rd), TM_PARSE,
-              "malformed XML");
-}
-
 static tm_status fail_entity(tmx_in *t, long line, const xmlChar *name) {
   return fail(t, line, TM_PARSE,
-              "the entity &%s; is not allowed: TMX text uses only &amp;, "
+              "the entity &%.64s; is not allowed: TMX text uses only &amp;, "
               "&lt;, &gt;, &apos;, &quot; and character references",
               (const char *)name);
 }
 
-static tm_status canon_lang(tmx_in *t, const char *raw,
-                            char out[TM_LANG_MAX]) {
+static tm_status fail_xml(tmx_in *t) {
+  const xml_error *x = &t->xerr;
+
+  if (!x->set)
+    return fail(t, xmlTextReaderGetParserLineNumber(t->rd), TM_PARSE,
+                "malformed XML");
+  switch (x->code) {
+  case XML_ERR_UNDECLARED_ENTITY:
+  case XML_WAR_UNDECLARED_ENTITY:
+    if (x->name[0])
+      return fail_entity(t, x->line, BAD_CAST x->name);
+    break;
+  case XML_ERR_ENTITY_LOOP:
+    return fail(t, x->line, TM_PARSE,
+                "entities nested too deep; entities are never expanded");
+  case XML_ERR_DOCUMENT_EMPTY:
+  case XML_ERR_DOCUMENT_END:
+    /* libxml2's "Extra content at the end of the document" is also what
+     * it says of a document that stops before its end. */
+    if (x->open > 0)
+      return fail(t, x->line, TM_PARSE,
+                  "the file ends before the document does (truncated?)");
+    if (!x->root)
+      return fail(t, x->line, TM_PARSE,
+                  "not a TMX document: the file ends before its first "
+                  "element");
+    break;
+  default:
+    break;
+  }
+  if (xml_error_status(x) == TM_UTF8) {
+    const char *bytes = strstr(x->msg, "Bytes:");
+    return fail(t, x->line, TM_UTF8, "invalid UTF-8%s%s%s", bytes ? " (" : "",
+                bytes ? bytes : "", bytes ? ")" : "");
+  }
+  return fail(t, x->line, TM_PARSE, "malformed XML: %s", x->msg);
+}
+
+static tm_status canon_lang(tmx_in *t, const char *raw, char out[TM_LANG_MAX]) {
   unsigned i;
 
   for (i = 0; i < t->nlangs; i++)
@@ -300,30 +349,26 @@ static tm_status canon_lang(tmx_in *t, const char *raw,
   return TM_OK;
 }
 
-/* Reads the value of attribute NAME (or ALT, when NAME is absent) of the
- * current element into OUT; "" when neither is there or it does not fit. */
-static void attribute(xmlTextReaderPtr rd, const char *name, const char *alt,
-                      char *out, size_t size) {
-  bool found = false;
+/* The value of attribute NAME (or ALT, when NAME is absent) of the
+ * current element, or NULL.  Valid until the reader reads on or is asked
+ * for another value: copy it. */
+static const char *attribute(xmlTextReaderPtr rd, const char *name,
+                             const char *alt) {
+  const char *found = NULL;
 
-  out[0] = '\0';
   if (xmlTextReaderMoveToFirstAttribute(rd) != 1)
-    return;
+    return NULL;
   do {
     const char *an = (const char *)xmlTextReaderConstName(rd);
-    bool main = an && strcmp(an, name) == 0;
-    if (an && (main || (!found && alt && strcmp(an, alt) == 0))) {
-      const char *v = (const char *)xmlTextReaderConstValue(rd);
-      size_t n = v ? strlen(v) : 0;
-      if (n < size) {
-        memcpy(out, v ? v : "", n + 1);
-        found = true;
-      }
-      if (main)
-        break;
+    if (an && strcmp(an, name) == 0) {
+      found = (const char *)xmlTextReaderConstValue(rd);
+      break;
     }
+    if (an && !found && alt && strcmp(an, alt) == 0)
+      found = (const char *)xmlTextReaderConstValue(rd);
   } while (xmlTextReaderMoveToNextAttribute(rd) == 1);
   xmlTextReaderMoveToElement(rd);
+  return found;
 }
 
 /* A document type with an internal subset that declares entities is
@@ -359,7 +404,6 @@ static tm_status check_doctype(tmx_in *t) {
  * *tags tells which. */
 static tm_status read_content(tmx_in *t, bool markup, bool *tags) {
   xmlNodePtr node = xmlTextReaderExpand(t->rd), bad = NULL, c;
-  long line;
 
   t->text.len = 0;
   if (t->text.p)
@@ -367,14 +411,16 @@ static tm_status read_content(tmx_in *t, bool markup, bool *tags) {
   *tags = false;
   if (!node || t->xerr.set)
     return fail_xml(t);
-  line = node_line(t->rd);
   switch (walk_text(node, &t->text, tags, &bad)) {
   case WALK_OK:
     break;
   case WALK_NOMEM:
     return tm__error(t->in->db, TM_NOMEM, "out of memory");
+  case WALK_TOOBIG:
+    return fail(t, node_line(t->rd), TM_TOOBIG,
+                "a segment is longer than %u bytes", TM_TEXT_MAX);
   case WALK_ENTITY:
-    return fail_entity(t, line, bad->name);
+    return fail_entity(t, node_line(t->rd), bad->name);
   }
   if (!t->text.p && !buf_add(&t->text, "", 0))
     return tm__error(t->in->db, TM_NOMEM, "out of memory");
@@ -382,44 +428,53 @@ static tm_status read_content(tmx_in *t, bool markup, bool *tags) {
     xmlBufferEmpty(t->markup);
     for (c = node->children; c; c = c->next)
       if (xmlNodeDump(t->markup, node->doc, c, 0, 0) < 0)
-        return fail(t, line, TM_NOMEM, "cannot serialise the segment");
+        return fail(t, node_line(t->rd), TM_NOMEM,
+                    "cannot serialise the segment");
   }
   return TM_OK;
 }
 
 /* <prop type="..."> or <note>, on the unit (LANG "") or on a variant. */
 static tm_status read_prop(tmx_in *t, bool note, const char *lang) {
-  char type[256];
   tm_unit *u = &t->unit;
+  const char *type = NULL;
+  bool origin = false, tags;
+  char *copy = NULL;
   tm_prop *p;
-  bool tags;
   tm_status s;
 
-  type[0] = '\0';
-  if (!note)
-    attribute(t->rd, "type", NULL, type, sizeof type);
-  if ((s = read_content(t, false, &tags)) != TM_OK)
-    return s;
-  if (!note && !lang[0] && strcmp(type, "x-origin") == 0 && !u->origin) {
-    if (!(u->origin = tm__strndup(t->text.p, t->text.len)))
+  if (!note) {
+    type = attribute(t->rd, "type", NULL);
+    origin = !lang[0] && !u->origin && type && strcmp(type, "x-origin") == 0;
+    /* TMX requires the type; a <prop> without one keeps "". */
+    if (!origin && !(copy = tm__strdup(type ? type : "")))
       return tm__error(t->in->db, TM_NOMEM, "out of memory");
-    return TM_OK;
   }
-  if (!(p = realloc(u->props, (u->nprops + 1) * sizeof *p)))
-    return tm__error(t->in->db, TM_NOMEM, "out of memory");
+  if ((s = read_content(t, false, &tags)) != TM_OK)
+    goto out;
+  if (origin) {
+    if (!(u->origin = tm__strndup(t->text.p, t->text.len)))
+      s = tm__error(t->in->db, TM_NOMEM, "out of memory");
+    goto out;
+  }
+  if (!(p = realloc(u->props, (u->nprops + 1) * sizeof *p))) {
+    s = tm__error(t->in->db, TM_NOMEM, "out of memory");
+    goto out;
+  }
   u->props = p;
   p += u->nprops;
   memset(p, 0, sizeof *p);
   strcpy(p->lang, lang);
-  p->value = tm__strndup(t->text.p, t->text.len);
-  p->type = note ? NULL : tm__strdup(type);
-  if (!p->value || (!note && !p->type)) {
-    free(p->value);
-    free(p->type);
-    return tm__error(t->in->db, TM_NOMEM, "out of memory");
+  if (!(p->value = tm__strndup(t->text.p, t->text.len))) {
+    s = tm__error(t->in->db, TM_NOMEM, "out of memory");
+    goto out;
   }
+  p->type = copy;
+  copy = NULL;
   u->nprops++;
-  return TM_OK;
+out:
+  free(copy);
+  return s;
 }
 
 /* True when S has a character other than ASCII whitespace: what the ingest
@@ -448,7 +503,7 @@ static tm_status read_seg(tmx_in *t) {
   t->tuv_has_seg = true;
   /* What tm_unit_set does, without a second parse of the language tag by
    * ICU (begin_tuv made it canonical and checked it is not there yet):
-   * that parse cost a tenth of a large import. */
+   * that parse cost about 5% of a large import. */
   if (!(v = realloc(u->variants, (u->nvariants + 1) * sizeof *v)))
     return tm__error(t->in->db, TM_NOMEM, "out of memory");
   u->variants = v;
@@ -468,16 +523,15 @@ static tm_status read_seg(tmx_in *t) {
 }
 
 static tm_status begin_tuv(tmx_in *t) {
-  char raw[TM_LANG_MAX + 1];
-  long line = node_line(t->rd);
+  const char *raw;
   size_t i;
 
   /* TMX 1.4 says xml:lang, TMX 1.1 said lang. */
-  attribute(t->rd, "xml:lang", "lang", raw, sizeof raw);
-  if (!raw[0])
-    return fail(t, line, TM_PARSE, "a <tuv> without xml:lang");
+  if (!(raw = attribute(t->rd, "xml:lang", "lang")) || !raw[0])
+    return fail(t, node_line(t->rd), TM_PARSE, "a <tuv> without xml:lang");
   if (canon_lang(t, raw, t->lang) != TM_OK)
-    return fail(t, line, TM_LANG, "invalid language tag \"%.64s\"", raw);
+    return fail(t, node_line(t->rd), TM_LANG, "invalid language tag \"%.64s\"",
+                raw);
   /* Two <tuv> of one language in a <tu>: the first is the unit's, the
    * others are left out.  OmegaT writes such files (see
    * test-multiple-tuv14.tmx, two FR-CA variants), and TMX 1.4 does not
@@ -513,11 +567,10 @@ static tm_status end_tu(tmx_in *t) {
   /* A unit aligns at least two languages.  A <tu> with fewer (one <tuv>,
    * or blank segments) is a translation memory's way of saying
    * "untranslated"; it is left out, not an error. */
-  if (t->unit.nvariants < 2) {
-    t->skipped++;
-  } else if ((s = tm__ingest_unit(t->in, &t->unit)) != TM_OK) {
+  if (t->unit.nvariants < 2)
+    t->in->res->skipped++;
+  else if ((s = tm__ingest_unit(t->in, &t->unit)) != TM_OK)
     s = tm__at_line(t->in, t->tu_line, s);
-  }
   tm__unit_clear(&t->unit);
   if (s == TM_OK && t->tus % 1000 == 0) {
     long at = xmlTextReaderByteConsumed(t->rd);
@@ -531,35 +584,39 @@ enum { AT_TOP, IN_TU, IN_TUV };
 static tm_status import_loop(tmx_in *t) {
   xmlTextReaderPtr rd = t->rd;
   int state = AT_TOP, tu_depth = 0, tuv_depth = 0, r;
-  bool root = false;
   tm_status s = TM_OK;
+  /* Element names are interned in the reader's dictionary: comparing
+   * pointers spares a strcmp per node. */
+  const xmlChar *n_header = xmlTextReaderConstString(rd, BAD_CAST "header"),
+                *n_tu = xmlTextReaderConstString(rd, BAD_CAST "tu"),
+                *n_tuv = xmlTextReaderConstString(rd, BAD_CAST "tuv"),
+                *n_seg = xmlTextReaderConstString(rd, BAD_CAST "seg"),
+                *n_prop = xmlTextReaderConstString(rd, BAD_CAST "prop"),
+                *n_note = xmlTextReaderConstString(rd, BAD_CAST "note");
 
+  if (!n_header || !n_tu || !n_tuv || !n_seg || !n_prop || !n_note)
+    return tm__error(t->in->db, TM_NOMEM, "out of memory");
   r = xmlTextReaderRead(rd);
   while (r == 1) {
-    const char *name;
+    const xmlChar *name;
     int type;
 
     if (t->xerr.set)
-      return fail_xml(t);
+      break;
     type = xmlTextReaderNodeType(rd);
-    if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
-      if ((s = check_doctype(t)) != TM_OK)
-        return s;
-    } else if (type == XML_READER_TYPE_ENTITY_REFERENCE) {
-      return fail_entity(t, node_line(rd), xmlTextReaderConstName(rd));
-    } else if (type == XML_READER_TYPE_ELEMENT) {
-      name = (const char *)xmlTextReaderConstName(rd);
-      if (!root) {
-        root = true;
-        if (strcmp(name, "tmx") != 0)
+    if (type == XML_READER_TYPE_ELEMENT) {
+      name = xmlTextReaderConstName(rd);
+      if (!t->root) {
+        t->root = true;
+        if (!xmlStrEqual(name, BAD_CAST "tmx"))
           return fail(t, node_line(rd), TM_PARSE,
                       "not a TMX document: the root element is <%.64s>",
-                      name);
-      } else if (state == AT_TOP && strcmp(name, "header") == 0) {
+                      (const char *)name);
+      } else if (state == AT_TOP && name == n_header) {
         /* Its <prop> and <note> describe the file, not a unit. */
         r = xmlTextReaderNext(rd);
         continue;
-      } else if (state == AT_TOP && strcmp(name, "tu") == 0) {
+      } else if (state == AT_TOP && name == n_tu) {
         t->tu_line = node_line(rd);
         tu_depth = xmlTextReaderDepth(rd);
         if (xmlTextReaderIsEmptyElement(rd)) {
@@ -568,7 +625,7 @@ static tm_status import_loop(tmx_in *t) {
         } else {
           state = IN_TU;
         }
-      } else if (state == IN_TU && strcmp(name, "tuv") == 0) {
+      } else if (state == IN_TU && name == n_tuv) {
         if ((s = begin_tuv(t)) != TM_OK)
           return s;
         tuv_depth = xmlTextReaderDepth(rd);
@@ -576,24 +633,20 @@ static tm_status import_loop(tmx_in *t) {
           state = IN_TUV;
         else
           end_tuv(t);
-      } else if (state != AT_TOP && (strcmp(name, "prop") == 0 ||
-                                     strcmp(name, "note") == 0)) {
-        bool note = name[0] == 'n';
-        if (state == IN_TUV && t->tuv_skip) {
-          r = xmlTextReaderNext(rd);
-          continue;
+      } else if (state != AT_TOP && (name == n_prop || name == n_note)) {
+        if (state == IN_TU || !t->tuv_skip) {
+          s = read_prop(t, name == n_note, state == IN_TUV ? t->lang : "");
+          if (s != TM_OK)
+            return s;
         }
-        if ((s = read_prop(t, note, state == IN_TUV ? t->lang : "")) !=
-            TM_OK)
-          return s;
         r = xmlTextReaderNext(rd);
         continue;
-      } else if (state == IN_TUV && strcmp(name, "seg") == 0) {
+      } else if (state == IN_TUV && name == n_seg) {
         if ((s = read_seg(t)) != TM_OK)
           return s;
         r = xmlTextReaderNext(rd);
         continue;
-      } else if (state != AT_TOP && strcmp(name, "tu") == 0) {
+      } else if (state != AT_TOP && name == n_tu) {
         return fail(t, node_line(rd), TM_PARSE, "a <tu> inside a <tu>");
       }
     } else if (type == XML_READER_TYPE_END_ELEMENT) {
@@ -606,13 +659,18 @@ static tm_status import_loop(tmx_in *t) {
           return s;
         state = AT_TOP;
       }
+    } else if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+      if ((s = check_doctype(t)) != TM_OK)
+        return s;
+    } else if (type == XML_READER_TYPE_ENTITY_REFERENCE) {
+      return fail_entity(t, node_line(rd), xmlTextReaderConstName(rd));
     }
     r = xmlTextReaderRead(rd);
   }
   if (r < 0 || t->xerr.set)
     return fail_xml(t);
-  if (!root)
-    return fail(t, 0, TM_PARSE, "no <tmx> element");
+  if (!t->root)
+    return fail(t, 0, TM_PARSE, "not a TMX document: no element");
   return TM_OK;
 }
 
@@ -624,8 +682,7 @@ tm_status tm__tmx_import(tm__ingest *in, const tm__input *src) {
   t.in = in;
   t.src = src;
   if (src->len > INT_MAX)
-    return fail(&t, 0, TM_TOOBIG, "a TMX file is limited to %d bytes",
-                INT_MAX);
+    return fail(&t, 0, TM_TOOBIG, "a TMX file is limited to %d bytes", INT_MAX);
   if (!(t.markup = xmlBufferCreate()) ||
       !(t.rd = open_reader(src->buf, src->len, src->name, &t.xerr))) {
     s = tm__error(in->db, TM_NOMEM, "out of memory");
@@ -659,7 +716,6 @@ typedef struct prec {
 
 typedef struct tmx_out {
   tm_db *db;
-  tm__output *o;
   xmlTextWriterPtr w;
   char (*want)[TM_LANG_MAX]; /* languages asked for, canonical */
   size_t nwant;
@@ -672,8 +728,11 @@ typedef struct tmx_out {
   buf check; /* the text of a markup being checked */
 } tmx_out;
 
+/* A failed write is kept in the tm__output, not told to libxml2: it would
+ * print "I/O error" on stderr.  The export loop stops on o->failed. */
 static int write_cb(void *ctx, const char *b, int len) {
-  return tm__out(ctx, b, (size_t)len) == TM_OK ? len : -1;
+  tm__out(ctx, b, (size_t)len);
+  return len;
 }
 
 static int close_cb(void *ctx) {
@@ -685,8 +744,7 @@ static void format_date(int64_t t, char out[20]) {
   time_t tt = (time_t)t;
   struct tm tmv;
 
-  if (!gmtime_r(&tt, &tmv) ||
-      strftime(out, 20, "%Y%m%dT%H%M%SZ", &tmv) == 0)
+  if (!gmtime_r(&tt, &tmv) || strftime(out, 20, "%Y%m%dT%H%M%SZ", &tmv) == 0)
     strcpy(out, "19700101T000000Z");
 }
 
@@ -802,8 +860,8 @@ static tm_status load_unit(tmx_out *x, int64_t id) {
 /* Markup is written as it is, so it must be well-formed content whose
  * text is the variant's: markup left stale by an edit of the text, or
  * that did not come from a TMX file, gives way to the escaped text. */
-static tm_status markup_usable(tmx_out *x, const char *markup,
-                               const char *text, bool *ok) {
+static tm_status markup_usable(tmx_out *x, const char *markup, const char *text,
+                               bool *ok) {
   buf doc = {0};
   xml_error xerr = {0};
   xmlTextReaderPtr rd = NULL;
@@ -813,8 +871,8 @@ static tm_status markup_usable(tmx_out *x, const char *markup,
   char *nfc = NULL;
 
   *ok = false;
-  if (!buf_add(&doc, "<seg>", 5) ||
-      !buf_add(&doc, markup, strlen(markup)) || !buf_add(&doc, "</seg>", 6)) {
+  if (!buf_add(&doc, "<seg>", 5) || !buf_add(&doc, markup, strlen(markup)) ||
+      !buf_add(&doc, "</seg>", 6)) {
     s = TM_NOMEM;
     goto out;
   }
@@ -832,6 +890,7 @@ static tm_status markup_usable(tmx_out *x, const char *markup,
   case WALK_NOMEM:
     s = TM_NOMEM;
     goto out;
+  case WALK_TOOBIG:
   case WALK_ENTITY:
     goto out;
   }
@@ -845,8 +904,8 @@ static tm_status markup_usable(tmx_out *x, const char *markup,
   }
   /* The stored text is NFC of the whole segment; a combining mark right
    * after a tag composes in the text but not in the markup. */
-  if (x->check.len && tm_text_nfc(x->db->text, x->check.p, x->check.len,
-                                  &nfc, NULL) == TM_OK)
+  if (x->check.len &&
+      tm_text_nfc(x->db->text, x->check.p, x->check.len, &nfc, NULL) == TM_OK)
     *ok = strcmp(nfc, text) == 0;
 out:
   free(nfc);
@@ -866,8 +925,7 @@ static tm_status check_chars(tmx_out *x, int64_t id, const char *what,
   return tm__error(x->db, TM_INVALID,
                    "unit %lld: its %s has a character that XML 1.0 cannot "
                    "carry (byte 0x%02X at offset %zu)",
-                   (long long)id, what, (unsigned char)*bad,
-                   (size_t)(bad - s));
+                   (long long)id, what, (unsigned char)*bad, (size_t)(bad - s));
 }
 
 /* <prop> or <note> (P with no type). */
@@ -919,8 +977,7 @@ static tm_status write_unit(tmx_out *x, sqlite3_stmt *u) {
   format_date(sqlite3_column_int64(u, 4), updated);
   W(xmlTextWriterStartElement(w, BAD_CAST "tu"));
   W(xmlTextWriterWriteAttribute(w, BAD_CAST "tuid", BAD_CAST tuid));
-  W(xmlTextWriterWriteAttribute(w, BAD_CAST "creationdate",
-                                BAD_CAST created));
+  W(xmlTextWriterWriteAttribute(w, BAD_CAST "creationdate", BAD_CAST created));
   if (by)
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "creationid", BAD_CAST by));
   W(xmlTextWriterWriteAttribute(w, BAD_CAST "changedate", BAD_CAST updated));
@@ -946,8 +1003,7 @@ static tm_status write_unit(tmx_out *x, sqlite3_stmt *u) {
     const char *markup = at(x, v->markup);
     bool raw = false;
 
-    if (markup && (s = markup_usable(x, markup, at(x, v->text), &raw)) !=
-                      TM_OK)
+    if (markup && (s = markup_usable(x, markup, at(x, v->text), &raw)) != TM_OK)
       return tm__error(x->db, s, "out of memory");
     W(xmlTextWriterStartElement(w, BAD_CAST "tuv"));
     W(xmlTextWriterWriteAttribute(w, BAD_CAST "xml:lang", BAD_CAST v->lang));
@@ -985,8 +1041,7 @@ static tm_status write_header(tmx_out *x) {
   W(xmlTextWriterWriteAttribute(w, BAD_CAST "adminlang", BAD_CAST "en"));
   W(xmlTextWriterWriteAttribute(w, BAD_CAST "srclang",
                                 BAD_CAST(x->nwant ? x->want[0] : "*all*")));
-  W(xmlTextWriterWriteAttribute(w, BAD_CAST "datatype",
-                                BAD_CAST "plaintext"));
+  W(xmlTextWriterWriteAttribute(w, BAD_CAST "datatype", BAD_CAST "plaintext"));
   W(xmlTextWriterEndElement(w));
   W(xmlTextWriterWriteRaw(w, BAD_CAST "\n"));
   W(xmlTextWriterStartElement(w, BAD_CAST "body"));
@@ -1015,7 +1070,6 @@ tm_status tm__tmx_export(tm_db *db, int64_t collection,
 
   memset(&x, 0, sizeof x);
   x.db = db;
-  x.o = o;
   if (opts->nlangs) {
     if (!(x.want = calloc(opts->nlangs, sizeof *x.want)))
       return tm__error(db, TM_NOMEM, "out of memory");
@@ -1047,9 +1101,14 @@ tm_status tm__tmx_export(tm_db *db, int64_t collection,
   }
   sqlite3_bind_int64(st, 1, collection);
   sqlite3_bind_int(st, 2, opts->approved_only ? 1 : 0);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if ((s = write_unit(&x, st)) != TM_OK)
       goto out;
+    if (o->failed) {
+      s = TM_IO;
+      goto out;
+    }
+  }
   if (rc != SQLITE_DONE) {
     s = tm__sql_error(db);
     goto out;

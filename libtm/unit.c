@@ -173,16 +173,12 @@ static tm_status insert_parts(tm_db *db, int64_t id, const tm_unit *u) {
 }
 
 tm_status tm__unit_insert(tm_db *db, int64_t collection, const tm_unit *u,
-                          uint64_t hash, const tm_actor *who, int64_t batch,
+                          uint64_t hash, const char *by, int64_t batch,
                           int64_t *id) {
   sqlite3_stmt *st = tm__stmt(db, TM__STMT_UNIT_INSERT);
-  char *by;
-  int rc;
 
   if (!st)
     return TM_DB;
-  if (!(by = tm__actor_name(who)))
-    return TM_NOMEM;
   sqlite3_bind_int64(st, 1, collection);
   sqlite3_bind_int(st, 2, (int)u->status);
   tm__bind_text(st, 3, u->origin);
@@ -192,9 +188,7 @@ tm_status tm__unit_insert(tm_db *db, int64_t collection, const tm_unit *u,
   if (batch)
     sqlite3_bind_int64(st, 7, batch);
   sqlite3_bind_int64(st, 8, (int64_t)hash);
-  rc = sqlite3_step(st);
-  free(by);
-  if (rc != SQLITE_DONE)
+  if (sqlite3_step(st) != SQLITE_DONE)
     return tm__sql_error(db);
   *id = sqlite3_last_insert_rowid(db->sql);
   return insert_parts(db, *id, u);
@@ -205,7 +199,7 @@ tm_status tm_unit_add(tm_db *db, const char *memory, const tm_unit *u,
   tm_unit copy;
   int64_t coll, dup = 0;
   uint64_t hash;
-  char *after = NULL;
+  char *after = NULL, *by = NULL;
   tm_status s;
 
   *id = 0;
@@ -229,7 +223,11 @@ tm_status tm_unit_add(tm_db *db, const char *memory, const tm_unit *u,
     tm__rollback(db);
     goto out;
   }
-  if ((s = tm__unit_insert(db, coll, &copy, hash, who, 0, id)) != TM_OK ||
+  if (!(by = tm__actor_name(who))) {
+    s = TM_NOMEM;
+    goto fail;
+  }
+  if ((s = tm__unit_insert(db, coll, &copy, hash, by, 0, id)) != TM_OK ||
       (s = tm__snapshot(db, TM__HIST_UNIT, *id, &after)) != TM_OK ||
       (s = tm__history(db, TM__HIST_UNIT, *id, who, "create", NULL, after)) !=
           TM_OK ||
@@ -243,6 +241,7 @@ fail:
   tm__rollback(db);
   *id = 0;
 out:
+  free(by);
   sqlite3_free(after);
   tm__unit_clear(&copy);
   return s;

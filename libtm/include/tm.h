@@ -439,7 +439,9 @@ typedef struct tm_import_opts {
 
 typedef struct tm_import_result {
   uint64_t records;    /* units or entries added */
-  uint64_t duplicates; /* skipped: already in the collection */
+  uint64_t duplicates; /* left out: already in the collection */
+  uint64_t skipped;    /* left out: a TMX <tu> with fewer than two
+                          languages that have text (untranslated) */
   tm_kind kind;
 } tm_import_result;
 

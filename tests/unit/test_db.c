@@ -207,6 +207,8 @@ TEST(new_database_loads_shipped_glossaries_once) {
 static char *units_tsv(int n, int bad) {
   size_t cap = (size_t)n * 64 + 64, len = 0;
   char *s = malloc(cap);
+  if (!s)
+    abort();
   len += (size_t)sprintf(s, "en\tko\tuk\n");
   for (int i = 1; i <= n; i++)
     len += (size_t)sprintf(s + len,

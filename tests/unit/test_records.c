@@ -425,3 +425,19 @@ TEST(enum_names_round_trip) {
   CHECK_INT(tm_format_from_path("noext", &f), TM_INVALID);
   CHECK_INT(tm_format_from_path("dir.tmx/file", &f), TM_INVALID);
 }
+
+TEST(control_characters_are_refused) {
+  tm_db *db = open_db();
+  tm_unit u = {0};
+  int64_t id;
+  int created;
+
+  tm_unit_set(&u, "en", "bell\a here");
+  tm_unit_set(&u, "ko", "종");
+  CHECK_INT(tm_unit_add(db, NULL, &u, NULL, &id, &created), TM_INVALID);
+  CHECK(strstr(tm_db_errmsg(db), "control character at byte 4") != NULL);
+  tm_unit_set(&u, "en", "tab\tand\nnew line\r\nare text");
+  CHECK_INT(tm_unit_add(db, NULL, &u, NULL, &id, &created), TM_OK);
+  tm__unit_clear(&u);
+  tm_db_close(db);
+}
