@@ -109,6 +109,15 @@ static int next_opt(cli *c, const char *shortopts,
   return getopt_long(c->argc, c->argv, shortopts, longopts, NULL);
 }
 
+/* --memory NAME or --glossary NAME (CH is 'm' or 'g'), given once. */
+static void set_collection(const command *cmd, int ch, tm_kind *kind,
+                           const char **name) {
+  if (*kind)
+    die_usage(cmd, "give --memory or --glossary, once");
+  *kind = ch == 'm' ? TM_MEMORY : TM_GLOSSARY;
+  *name = optarg;
+}
+
 static bool parse_int(const char *s, long min, long max, long *out) {
   char *end;
   long v;
@@ -200,10 +209,7 @@ static int cmd_import(cli *c) {
     switch (ch) {
     case 'm':
     case 'g':
-      if (o.kind)
-        die_usage(cmd, "give --memory or --glossary, once");
-      o.kind = ch == 'm' ? TM_MEMORY : TM_GLOSSARY;
-      o.collection = optarg;
+      set_collection(cmd, ch, &o.kind, &o.collection);
       break;
     case 'f':
       if (tm_format_parse(optarg, &o.format) != TM_OK ||
@@ -269,10 +275,7 @@ static int cmd_export(cli *c) {
     switch (ch) {
     case 'm':
     case 'g':
-      if (o.kind)
-        die_usage(cmd, "give --memory or --glossary, once");
-      o.kind = ch == 'm' ? TM_MEMORY : TM_GLOSSARY;
-      o.collection = optarg;
+      set_collection(cmd, ch, &o.kind, &o.collection);
       break;
     case 'f':
       if (tm_format_parse(optarg, &o.format) != TM_OK)

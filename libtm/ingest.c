@@ -131,6 +131,20 @@ static void *writer(void *arg) {
   return NULL;
 }
 
+/* Gives the connection back to the importer and frees the pipeline. */
+static void pipe_free(tm__ingest *in) {
+  tm__pipe *p = in->pipe;
+
+  in->db = in->real;
+  in->pipe = NULL;
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->not_empty);
+  pthread_cond_destroy(&p->not_full);
+  free(p->slots);
+  free(p->hashes);
+  free(p);
+}
+
 bool tm__pipe_start(tm__ingest *in, tm_db *shadow) {
   tm__pipe *p = calloc(1, sizeof *p);
 
@@ -157,14 +171,7 @@ bool tm__pipe_start(tm__ingest *in, tm_db *shadow) {
   in->pipe = p;
   in->db = shadow;
   if (pthread_create(&p->thread, NULL, writer, in) != 0) {
-    in->db = in->real;
-    in->pipe = NULL;
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->not_empty);
-    pthread_cond_destroy(&p->not_full);
-    free(p->slots);
-    free(p->hashes);
-    free(p);
+    pipe_free(in);
     return false;
   }
   return true;
@@ -210,14 +217,7 @@ tm_status tm__pipe_finish(tm__ingest *in, bool *writer_failed) {
   *writer_failed = s != TM_OK;
   in->res->records = p->written;
   in->res->duplicates = p->duplicates;
-  in->db = in->real;
-  in->pipe = NULL;
-  pthread_mutex_destroy(&p->mu);
-  pthread_cond_destroy(&p->not_empty);
-  pthread_cond_destroy(&p->not_full);
-  free(p->slots);
-  free(p->hashes);
-  free(p);
+  pipe_free(in);
   return s;
 }
 
