@@ -52,11 +52,16 @@ tm_status tm_export(tm_db *db, const tm_export_opts *opts, tm_write_fn write,
     s = tm__dsv_export(db, coll, kind, opts, &o, ',');
     break;
   case TM_FORMAT_TBX:
+    s = tm__tbx_export(db, coll, opts, &o, false);
+    break;
   case TM_FORMAT_TBX_MARTIF:
+    s = tm__tbx_export(db, coll, opts, &o, true);
+    break;
   case TM_FORMAT_HTML:
+    s = tm__html_export(db, coll, opts, &o);
+    break;
   case TM_FORMAT_AUTO:
-    s = tm__error(db, TM_INVALID, "%s export is not available yet",
-                  tm_format_name(opts->format));
+    s = tm__error(db, TM_INVALID, "no export format given");
     break;
   }
   if (s != TM_OK && o.failed)

@@ -170,7 +170,7 @@ tm_status tm_import_buffer(tm_db *db, const void *buf, size_t len,
     break;
   case TM_FORMAT_TBX:
   case TM_FORMAT_TBX_MARTIF:
-    s = tm__error(db, TM_INVALID, "%s: TBX import is not available yet", name);
+    s = tm__tbx_import(&in, &src);
     break;
   case TM_FORMAT_TSV:
     s = tm__dsv_import(&in, &src, '\t');
