@@ -460,9 +460,11 @@ struct dsv_ctx {
   char **langs;
   size_t nl;
   char sep;
+  const char *domain; /* glossaries: only this domain */
 };
 
 static tm_status unit_row(void *arg, const tm_unit *u);
+static tm_status entry_row(void *arg, const tm_entry *e);
 
 tm_status tm__out(tm__output *o, const void *buf, size_t len) {
   if (o->failed)
@@ -621,7 +623,7 @@ tm_status tm__dsv_export(tm_db *db, int64_t collection, tm_kind kind,
       s = tm__out(o, "\n", 1);
     if (s == TM_OK)
       s = tm__units_each(db, collection, opts->approved_only, unit_row,
-                         &(struct dsv_ctx){o, langs, nl, sep});
+                         &(struct dsv_ctx){o, langs, nl, sep, NULL});
   } else {
     static const char *const head[] = {"id", "domain", "pos"};
     static const char *const tail[] = {"definition", "note", "source",
@@ -634,27 +636,13 @@ tm_status tm__dsv_export(tm_db *db, int64_t collection, tm_kind kind,
       s = out_cell(o, tail[i], sep, false);
     if (s == TM_OK)
       s = tm__out(o, "\n", 1);
-    for (char *after = NULL; s == TM_OK;) {
-      tm_entry **page = NULL;
-      size_t np = 0;
-      char *next = NULL;
-      s = tm__entry_list(db, collection,
-                         opts->sort_lang ? opts->sort_lang
-                         : nl            ? langs[0]
-                                         : "en",
-                         opts->approved_only, after, 500, &page, &np, &next);
-      free(after);
-      after = next;
-      for (size_t i = 0; i < np && s == TM_OK; i++)
-        if (!opts->domain ||
-            (page[i]->domain && strcmp(page[i]->domain, opts->domain) == 0))
-          s = export_entry(o, page[i], langs, nl, sep);
-      tm_entry_list_free(page, np);
-      if (!after)
-        break;
-      if (s != TM_OK)
-        free(after);
-    }
+    if (s == TM_OK)
+      s = tm__entries_each(db, collection,
+                           opts->sort_lang ? opts->sort_lang
+                           : nl            ? langs[0]
+                                           : "en",
+                           opts->approved_only, entry_row,
+                           &(struct dsv_ctx){o, langs, nl, sep, opts->domain});
   }
   tm__strv_free(langs, nl);
   if (s == TM_IO && o->failed)
@@ -685,4 +673,12 @@ static tm_status unit_row(void *arg, const tm_unit *u) {
       (s = out_cell(c->o, u->note, c->sep, false)) == TM_OK)
     s = tm__out(c->o, "\n", 1);
   return s;
+}
+
+static tm_status entry_row(void *arg, const tm_entry *e) {
+  struct dsv_ctx *c = arg;
+
+  if (c->domain && (!e->domain || strcmp(e->domain, c->domain) != 0))
+    return TM_OK;
+  return export_entry(c->o, e, c->langs, c->nl, c->sep);
 }

@@ -532,3 +532,32 @@ void tm_entry_list_free(tm_entry **e, size_t n) {
     tm_entry_free(e[i]);
   free(e);
 }
+
+tm_status tm__entries_each(tm_db *db, int64_t collection, const char *sort_lang,
+                           int approved_only, tm__entry_fn fn, void *ctx) {
+  char lang[TM_LANG_MAX];
+  sqlite3_stmt *st = NULL;
+  tm_status s = TM_OK;
+  int rc;
+
+  if (tm_lang_canonical(sort_lang ? sort_lang : "en", lang) != TM_OK)
+    return tm__error(db, TM_LANG, "invalid language tag \"%s\"", sort_lang);
+  /* The listing's statement without a cursor or a limit: one pass, each
+   * sort key made once. */
+  if (sqlite3_prepare_v2(db->sql, entry_list_sql, -1, &st, NULL) != SQLITE_OK)
+    return tm__sql_error(db);
+  sqlite3_bind_int64(st, 1, collection);
+  sqlite3_bind_text(st, 2, lang, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, approved_only ? 1 : 0);
+  sqlite3_bind_int64(st, 7, -1);
+  while (s == TM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    tm_entry *e = NULL;
+    if ((s = tm_entry_get(db, sqlite3_column_int64(st, 0), &e)) == TM_OK)
+      s = fn(ctx, e);
+    tm_entry_free(e);
+  }
+  if (s == TM_OK && rc != SQLITE_DONE)
+    s = tm__sql_error(db);
+  sqlite3_finalize(st);
+  return s;
+}

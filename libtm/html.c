@@ -493,13 +493,17 @@ static tm_status entry_html(sheet *sh, const tm_entry *e) {
   return h->s;
 }
 
+static tm_status each_entry(void *ctx, const tm_entry *e) {
+  return entry_html(ctx, e);
+}
+
 tm_status tm__html_export(tm_db *db, int64_t collection,
                           const tm_export_opts *opts, tm__output *o) {
   static const char *const defaults[] = {"en", "ko", "uk"};
   const char *const *langs = opts->nlangs ? opts->langs : defaults;
   size_t nlangs = opts->nlangs ? opts->nlangs : 3;
   sheet *sh;
-  char when[21], *after = NULL, count[64];
+  char when[21], count[64];
   tm_status s = TM_OK;
 
   if (!(sh = calloc(1, sizeof *sh)) ||
@@ -540,21 +544,8 @@ tm_status tm__html_export(tm_db *db, int64_t collection,
   tm_time_format(tm__now(db), when);
   when[10] = '\0'; /* the date is enough */
   head(sh, opts->collection ? opts->collection : "default", when);
-  for (;;) {
-    tm_entry **page = NULL;
-    size_t np = 0;
-    char *next = NULL;
-
-    s = tm__entry_list(db, collection, sh->sort, opts->approved_only, after,
-                       1000, &page, &np, &next);
-    free(after);
-    after = next;
-    for (size_t i = 0; i < np && s == TM_OK; i++)
-      s = entry_html(sh, page[i]);
-    tm_entry_list_free(page, np);
-    if (s != TM_OK || !after)
-      break;
-  }
+  s = tm__entries_each(db, collection, sh->sort, opts->approved_only,
+                       each_entry, sh);
   if (s != TM_OK)
     goto out;
   close_section(sh);
@@ -568,7 +559,6 @@ tm_status tm__html_export(tm_db *db, int64_t collection,
   flush(&sh->h);
   s = sh->h.s;
 out:
-  free(after);
   if (s == TM_IO || (s == TM_OK && o->failed))
     s = tm__error(db, TM_IO, "writing the HTML export failed");
   else if (s == TM_NOMEM)

@@ -1081,6 +1081,7 @@ typedef struct tbx_out {
   size_t nwant;
   const char *domain;
   uint64_t entries;
+  tm__output *o;
 } tbx_out;
 
 /* A failed write is noted in the tm__output and the export stops at the
@@ -1278,6 +1279,14 @@ static tm_status write_entry(tbx_out *x, const tm_entry *e) {
   return ok ? TM_OK : TM_IO;
 }
 
+static tm_status each_entry(void *ctx, const tm_entry *e) {
+  tbx_out *x = ctx;
+  tm_status s = write_entry(x, e);
+
+  /* A failed write stops the export at the next entry. */
+  return s == TM_OK && x->o->failed ? TM_IO : s;
+}
+
 static tm_status write_header(tbx_out *x, const char *name) {
   xmlTextWriterPtr w = x->w;
   char when[21], *p;
@@ -1324,13 +1333,13 @@ tm_status tm__tbx_export(tm_db *db, int64_t collection,
                          bool as_martif) {
   tbx_out x;
   xmlOutputBufferPtr out;
-  char *after = NULL;
   const char *sort = opts->sort_lang;
   tm_status s = TM_OK;
   bool ok = true;
 
   memset(&x, 0, sizeof x);
   x.db = db;
+  x.o = o;
   x.d = as_martif ? &martif : &v3;
   x.domain = opts->domain && *opts->domain ? opts->domain : NULL;
   if (opts->nlangs) {
@@ -1363,29 +1372,14 @@ tm_status tm__tbx_export(tm_db *db, int64_t collection,
   if ((s = write_header(&x, opts->collection ? opts->collection : "default")) !=
       TM_OK)
     goto out;
-  for (;;) {
-    tm_entry **page = NULL;
-    size_t np = 0;
-    char *next = NULL;
-
-    s = tm__entry_list(db, collection, sort, opts->approved_only, after, 1000,
-                       &page, &np, &next);
-    free(after);
-    after = next;
-    for (size_t i = 0; i < np && s == TM_OK; i++)
-      if ((s = write_entry(&x, page[i])) == TM_OK && o->failed)
-        s = TM_IO;
-    tm_entry_list_free(page, np);
-    if (s != TM_OK || !after)
-      break;
-  }
+  s = tm__entries_each(db, collection, sort, opts->approved_only, each_entry,
+                       &x);
   if (s != TM_OK)
     goto out;
   W(xmlTextWriterEndDocument(x.w)); /* body, text, root */
   W(xmlTextWriterFlush(x.w));
   s = ok ? TM_OK : TM_IO;
 out:
-  free(after);
   xmlFreeTextWriter(x.w);
   if (s == TM_IO || (s == TM_OK && o->failed))
     s = tm__error(db, TM_IO, "writing the TBX export failed");

@@ -168,7 +168,8 @@ tm_status tm__db_open_at_version(const char *path, int target, tm_db **out);
 /* Errors: set the handle's message and return the status. */
 tm_status tm__error(tm_db *db, tm_status s, const char *fmt, ...)
     TM__PRINTF(3, 4);
-tm_status tm__verror(tm_db *db, tm_status s, const char *fmt, va_list ap);
+tm_status tm__verror(tm_db *db, tm_status s, const char *fmt, va_list ap)
+    TM__PRINTF(3, 0);
 /* TM_DB (or TM_BUSY, TM_NOMEM) with SQLite's message. */
 tm_status tm__sql_error(tm_db *db);
 void tm__clear_error(tm_db *db);
@@ -349,6 +350,12 @@ tm_status tm__entry_langs(tm_db *db, int64_t collection, char ***langs,
 typedef tm_status (*tm__unit_fn)(void *ctx, const tm_unit *u);
 tm_status tm__units_each(tm_db *db, int64_t collection, int approved_only,
                          tm__unit_fn fn, void *ctx);
+
+/* Calls FN for every live entry of COLLECTION in the collation order of
+ * SORT_LANG, in one pass (exports).  Stops at FN's first error. */
+typedef tm_status (*tm__entry_fn)(void *ctx, const tm_entry *e);
+tm_status tm__entries_each(tm_db *db, int64_t collection, const char *sort_lang,
+                           int approved_only, tm__entry_fn fn, void *ctx);
 
 /* tm_entry_list for a collection id. */
 tm_status tm__entry_list(tm_db *db, int64_t collection, const char *sort_lang,

@@ -8,16 +8,22 @@
 
 typedef struct buf {
   char *p;
-  size_t len;
+  size_t len, cap;
 } buf;
 
 static int to_buf(void *ctx, const void *data, size_t len) {
   buf *b = ctx;
-  char *p = realloc(b->p, b->len + len + 1);
-  if (!p)
-    return -1;
-  memcpy(p + b->len, data, len);
-  b->p = p;
+  if (b->len + len + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + len + 1)
+      cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+      return -1;
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, data, len);
   b->len += len;
   b->p[b->len] = '\0';
   return 0;

@@ -53,7 +53,8 @@ static size_t split(char *s, char sep, char **out, size_t max) {
 
 static int fail_at(const char *file, int line, const char *what,
                    const char *cell) {
-  fprintf(stderr, "# %s:%d: %s: \"%s\"\n", file, line, what, cell);
+  fprintf(stderr, "# %s:%d: %s: \"%s\"\n", file, line, what,
+          cell ? cell : "(null)");
   check_failed++;
   return 1;
 }
