@@ -120,6 +120,19 @@
     "SELECT id,origin,note,created,updated,created_by FROM units "             \
     "WHERE collection=?1 AND deleted=0 AND (?2=0 OR status=1) ORDER BY id")    \
   X(TMX_VARIANTS, "SELECT lang,text,markup FROM variants WHERE unit=?1")       \
+  X(IDX_READ_BEGIN, "BEGIN")                                                   \
+  X(IDX_UNITS,                                                                 \
+    "SELECT u.id,u.collection,u.status,u.updated,v.lang,v.text FROM units u "  \
+    "JOIN variants v ON v.unit=u.id WHERE u.deleted=0 AND u.id>?1 AND "        \
+    "u.id<=?2 ORDER BY u.id")                                                  \
+  X(IDX_UNIT_IDS,                                                              \
+    "SELECT id FROM units WHERE deleted=0 AND id>?1 ORDER BY id")              \
+  X(IDX_UNIT_ROW,                                                              \
+    "SELECT u.status,u.origin,u.updated,c.name FROM units u JOIN "             \
+    "collections c ON c.id=u.collection WHERE u.id=?1 AND u.deleted=0")        \
+  X(IDX_ENTRY_IDS, "SELECT id FROM entries WHERE deleted=0 ORDER BY id")       \
+  X(IDX_TERM_KEYS,                                                             \
+    "SELECT fold,initials,translit FROM terms WHERE entry=?1 ORDER BY seq")    \
   X(TOKEN_INSERT,                                                              \
     "INSERT INTO tokens(hash,role,label,created) VALUES(?1,?2,?3,?4)")         \
   X(TOKEN_SET_HASH, "UPDATE tokens SET hash=?2 WHERE id=?1")                   \

@@ -484,12 +484,24 @@ TM_API tm_status tm_export(tm_db *db, const tm_export_opts *opts,
  * Threads: any number of threads may search one index at once, each with
  * its own tm_db handle; updates take a write lock for a short time. */
 
-/* Builds the index from DB's live units and entries. */
+/* Builds the index from DB's live units (every memory) and entries (every
+ * glossary), reading them in one read transaction; the per-variant work
+ * runs on up to four threads.  *out belongs to the caller until
+ * tm_index_close.  Errors: TM_NOMEM, TM_DB (detail in tm_db_errmsg(db)).
+ * docs/matching.md describes what is indexed and how it is searched. */
 TM_API tm_status tm_index_open(tm_db *db, tm_index **out);
+/* Frees IDX (NULL is fine).  No search may be running on it and no tm_db
+ * may still have it attached. */
 TM_API void tm_index_close(tm_index *idx);
 
-/* Every later committed write through DB updates IDX (NULL detaches).  The
- * index must outlive the attachment. */
+/* Every later committed write through DB updates IDX (NULL detaches): a
+ * unit or entry written is read back from DB and replaces what IDX had,
+ * and an import adds what it added.  The update prepares outside the
+ * index's lock and holds its write lock for microseconds; when the units
+ * added since the build grow large (thousands of variants), that write
+ * rebuilds the unit index from DB while searches go on with the old one.
+ * Updates from several handles are applied one at a time.  The index must
+ * outlive the attachment. */
 TM_API void tm_db_attach_index(tm_db *db, tm_index *idx);
 
 typedef enum tm_diff_op {
@@ -526,20 +538,45 @@ typedef struct tm_match_opts {
   const char *from;      /* the query's language */
   const char *const *to; /* target languages; NULL: every other one */
   size_t nto;
-  int min;      /* lowest score returned; default 70 */
-  size_t limit; /* default 5 */
+  int min;      /* lowest score returned; 0 (default): 70 */
+  size_t limit; /* 0 (default): 5; at most 1000 */
   int approved_only;
   int exact_lang; /* "en" does not also see "en-GB" */
 } tm_match_opts;
 
+/* Fuzzy matches for segment QUERY (UTF-8, any normalisation form): the
+ * units of IDX with a variant in opts->from (or a tag of its primary
+ * language, unless exact_lang) scoring at least opts->min against it, and
+ * with at least one variant in a target language, best first: by score,
+ * then approved before draft, then most recently updated.  One match per
+ * unit.  The score is docs/matching.md's: 100 only for the identical
+ * segment, 95-99 when only case, punctuation, whitespace or numbers
+ * differ, at most 94 when words differ.  Each match is read back from DB
+ * (source, targets in the order of opts->to, memory, status, origin,
+ * updated) and carries the spans that differ (diffs, in code points of
+ * source and query; insert: only in the source, delete: only in the
+ * query).  *out (NULL when *n is 0) is freed with tm_match_free.
+ *
+ * Errors: TM_INVALID (no opts->from, no query, no index), TM_LANG,
+ * TM_UTF8, TM_TOOBIG (a query over 2000 words), TM_NOTFOUND (an unknown
+ * memory), TM_NOMEM, TM_DB; detail in tm_db_errmsg(db).  Thread-safe on a
+ * shared IDX with one DB handle per thread. */
 TM_API tm_status tm_match_find(tm_index *idx, tm_db *db, const char *query,
                                const tm_match_opts *opts, tm_match **out,
                                size_t *n);
 TM_API void tm_match_free(tm_match *m, size_t n);
 
 /* Concordance: units whose folded text in opts->from contains the query's
- * words (or characters, for scripts without spaces).  Each hit's diffs are
- * the spans of the hit in the source (op 0). */
+ * words (each at the start of a word of the text: "soldier" finds
+ * "soldiers") and its runs of characters of scripts without spaces (each
+ * anywhere, whitespace ignored: 군인 finds 북한군인들이).  Hits with the
+ * whole query in order rank first, then hits where every word is a whole
+ * word, then the hit where the query covers most of the segment's tokens
+ * (its score: that share in percent), then approved, then recent.
+ * opts->min is not used; opts->limit defaults to 5.  Each
+ * hit's diffs are the spans of the hit in the source (op 0, query span
+ * absent), neighbouring words merged.  Ownership, errors and threads as
+ * for tm_match_find. */
 TM_API tm_status tm_concordance_find(tm_index *idx, tm_db *db,
                                      const char *query,
                                      const tm_match_opts *opts, tm_match **out,
@@ -554,6 +591,8 @@ typedef enum tm_how {
   TM_HOW_FUZZY,
 } tm_how;
 
+/* "exact", "prefix", "initials", "inflection", "transliteration",
+ * "fuzzy" (static). */
 TM_API const char *tm_how_name(tm_how h);
 
 typedef struct tm_term_hit {
@@ -567,10 +606,22 @@ typedef struct tm_term_hit {
 typedef struct tm_terms_opts {
   const char *lang;     /* the query's language; NULL or "any": any */
   const char *glossary; /* NULL: every glossary */
-  size_t limit;         /* default 10 */
+  size_t limit;         /* 0 (default): 10; at most 1000 */
   int approved_only;
 } tm_terms_opts;
 
+/* The booth's lookup: QUERY (any script, up to 1024 bytes) against every
+ * term of every live entry in IDX (in opts->lang's primary language only,
+ * unless "any"), trying docs/matching.md's rules in order: exact (100, or
+ * 99 ignoring spaces), prefix (85-97; for Korean also a half-typed last
+ * syllable), Korean initial consonants (80-84), inflection (79: Ukrainian
+ * and English stems, Korean particles), Latin input for other scripts
+ * (60-69), typos (40-59: one edit up to five characters, two beyond).
+ * One hit per entry, by its best term; best score first, then approved
+ * entries, preferred terms, shorter terms.  Each hit has a copy of its
+ * whole entry.  *out (NULL when *n is 0) is freed with tm_terms_free.
+ * Errors: TM_INVALID, TM_LANG, TM_UTF8, TM_TOOBIG, TM_NOMEM.  Thread-safe
+ * on a shared IDX with one DB handle per thread; DB is not read. */
 TM_API tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
                                const tm_terms_opts *opts, tm_term_hit **out,
                                size_t *n);
