@@ -43,12 +43,19 @@ enum {
   CMD_TOKEN,
   CMD_STATS,
   CMD_TOKENS,
+  CMD_ANALYZE,
+  CMD_MATCH,
+  CMD_CONCORDANCE,
+  CMD_TERMS,
   NCOMMANDS
 };
 
 static const command commands[NCOMMANDS];
 
 static const char *progname = "tm";
+
+static void die_usage(const command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 
 static void die_usage(const command *cmd, const char *fmt, ...) {
   va_list ap;
@@ -559,6 +566,496 @@ out:
   return rc;
 }
 
+/* --------------------------------------------------------- analyze */
+
+/* Reads PATH ("-": standard input) whole, but never more than LIMIT + 1
+ * bytes: the library refuses what is beyond its limit. */
+static char *read_input(const char *path, size_t limit, size_t *len) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  size_t cap = 65536, n = 0;
+  char *buf;
+
+  if (!f)
+    return NULL;
+  if (!(buf = malloc(cap))) {
+    if (f != stdin)
+      fclose(f);
+    errno = ENOMEM;
+    return NULL;
+  }
+  for (;;) {
+    size_t got;
+    if (n == cap) {
+      char *nb;
+      if (cap > limit || !(nb = realloc(buf, cap * 2)))
+        break;
+      buf = nb;
+      cap *= 2;
+    }
+    got =
+        fread(buf + n, 1, cap - n > limit + 1 - n ? limit + 1 - n : cap - n, f);
+    n += got;
+    if (got == 0 || n > limit)
+      break;
+  }
+  if (ferror(f)) {
+    int e = errno;
+    free(buf);
+    if (f != stdin)
+      fclose(f);
+    errno = e;
+    return NULL;
+  }
+  if (f != stdin)
+    fclose(f);
+  *len = n;
+  return buf;
+}
+
+/* TAG is one of the analysis's languages or a subtag of one; every tag
+ * when it asked for no targets. */
+static bool wanted_lang(const tm_analysis *a, const char *tag) {
+  size_t n = strlen(a->lang);
+
+  if (!a->nto ||
+      (strncmp(tag, a->lang, n) == 0 && (tag[n] == '\0' || tag[n] == '-')))
+    return true;
+  for (size_t i = 0; i < a->nto; i++) {
+    n = strlen(a->to[i]);
+    if (strncmp(tag, a->to[i], n) == 0 && (tag[n] == '\0' || tag[n] == '-'))
+      return true;
+  }
+  return false;
+}
+
+/* An entry's terms by language, as term search renders them. */
+static json_t *entry_terms_json(const tm_analysis *an, const tm_entry *e) {
+  json_t *o = json_object();
+
+  for (size_t i = 0; o && e && i < e->nterms; i++) {
+    const tm_term *t = &e->terms[i];
+    json_t *a = json_object_get(o, t->lang), *j;
+    if (!wanted_lang(an, t->lang))
+      continue;
+    if (!a) {
+      a = json_array();
+      json_object_set_new(o, t->lang, a);
+    }
+    j = json_pack("{s:s, s:s}", "text", t->text, "status",
+                  tm_term_status_name(t->status));
+    if (j && t->type != TM_TERM_FULL)
+      json_object_set_new(j, "type", json_string(tm_term_type_name(t->type)));
+    if (j && t->note)
+      json_object_set_new(j, "note", json_string(t->note));
+    if (j && t->pos)
+      json_object_set_new(j, "pos", json_string(t->pos));
+    json_array_append_new(a, j);
+  }
+  return o;
+}
+
+static json_t *span_json(tm_span sp) {
+  return json_pack("[I, I]", (json_int_t)sp.start, (json_int_t)sp.end);
+}
+
+/* The analysis as POST /api/v1/analyze answers it. */
+static json_t *analysis_json(const tm_analysis *a) {
+  json_t *terms = json_array(), *sents = json_array(), *cands = json_array(),
+         *to = json_array();
+
+  for (size_t i = 0; i < a->nto; i++)
+    json_array_append_new(to, json_string(a->to[i]));
+  for (size_t i = 0; i < a->nterms; i++) {
+    const tm_analysis_term *t = &a->terms[i];
+    json_t *offs = json_array();
+    for (size_t k = 0; k < t->count; k++)
+      json_array_append_new(offs, span_json(t->offsets[k]));
+    json_array_append_new(
+        terms, json_pack("{s:I, s:s, s:o, s:I, s:s?, s:o, s:s?, s:s?, s:s?}",
+                         "entry", (json_int_t)t->entry, "surface", t->surface,
+                         "offsets", offs, "count", (json_int_t)t->count,
+                         "glossary", t->e ? t->e->glossary : NULL, "terms",
+                         entry_terms_json(a, t->e), "definition",
+                         t->e ? t->e->definition : NULL, "note",
+                         t->e ? t->e->note : NULL, "domain",
+                         t->e ? t->e->domain : NULL));
+  }
+  for (size_t i = 0; i < a->nsentences; i++) {
+    const tm_analysis_sentence *s = &a->sentences[i];
+    json_t *m = json_null();
+    if (s->match) {
+      json_t *tg = json_object();
+      for (size_t k = 0; k < s->match->ntargets; k++)
+        json_object_set_new(tg, s->match->targets[k].lang,
+                            json_string(s->match->targets[k].text));
+      json_decref(m);
+      m = json_pack("{s:I, s:s?, s:i, s:s?, s:s, s:o, s:s}", "unit",
+                    (json_int_t)s->match->unit, "memory", s->match->memory,
+                    "score", s->match->score, "source_lang",
+                    s->match->source_lang, "source", s->match->source,
+                    "targets", tg, "status",
+                    tm_record_status_name(s->match->status));
+    }
+    json_array_append_new(sents, json_pack("{s:I, s:I, s:s, s:o}", "start",
+                                           (json_int_t)s->span.start, "end",
+                                           (json_int_t)s->span.end, "text",
+                                           s->text, "match", m));
+  }
+  for (size_t i = 0; i < a->ncandidates; i++) {
+    const tm_candidate *c = &a->candidates[i];
+    json_array_append_new(cands,
+                          json_pack("{s:s, s:s?, s:s, s:I, s:f, s:o}", "text",
+                                    c->text, "abbreviation", c->abbreviation,
+                                    "kind", tm_candidate_kind_name(c->kind),
+                                    "count", (json_int_t)c->count, "score",
+                                    c->score, "first", span_json(c->first)));
+  }
+  return json_pack("{s:s, s:o, s:I, s:o, s:o, s:o}", "lang", a->lang, "to", to,
+                   "words", (json_int_t)a->words, "terms", terms, "sentences",
+                   sents, "candidates", cands);
+}
+
+static int cmd_analyze(cli *c) {
+  static const struct option opts[] = {
+      {"lang", required_argument, 0, 'l'},
+      {"to", required_argument, 0, 't'},
+      {"format", required_argument, 0, 'f'},
+      {"input-format", required_argument, 0, 'i'},
+      {"min", required_argument, 0, 'n'},
+      {"glossary", required_argument, 0, 'g'},
+      {"memory", required_argument, 0, 'm'},
+      {"sort", required_argument, 0, 's'},
+      {"title", required_argument, 0, 'T'},
+      {"no-memories", no_argument, 0, 'N'},
+      {"output", required_argument, 0, 'o'},
+      {0, 0, 0, 0}};
+  const command *cmd = &commands[CMD_ANALYZE];
+  tm_analyze_opts o = {0};
+  tm_prep_opts po = {0};
+  const char *out_path = NULL, *path, **to = NULL, *format = "json";
+  char *tobuf = NULL, *text = NULL, *title = NULL;
+  bool have_format = false, no_memories = false;
+  tm_index *idx = NULL;
+  tm_analysis *a = NULL;
+  FILE *out = stdout;
+  size_t len = 0;
+  long min;
+  tm_status s;
+  int ch, rc = 0;
+
+  while ((ch = next_opt(c, "l:t:f:i:n:g:m:s:T:No:", opts)) != -1) {
+    switch (ch) {
+    case 'l':
+      o.lang = optarg;
+      break;
+    case 't':
+      free(to);
+      free(tobuf);
+      if (!(to = split_langs(optarg, &tobuf, &o.nto)))
+        return fail(c, TM_NOMEM);
+      o.to = to;
+      break;
+    case 'f':
+      if (strcmp(optarg, "json") != 0 && strcmp(optarg, "html") != 0 &&
+          strcmp(optarg, "tsv") != 0)
+        die_usage(cmd, "unknown format \"%s\" (json, html or tsv)", optarg);
+      format = optarg;
+      break;
+    case 'i':
+      if (tm_input_format_parse(optarg, &o.format) != TM_OK)
+        die_usage(cmd, "unknown input format \"%s\" (txt, md or html)", optarg);
+      have_format = true;
+      break;
+    case 'n':
+      if (!parse_int(optarg, 0, 100, &min))
+        die_usage(cmd, "--min takes a score from 0 to 100");
+      o.min = (int)min;
+      break;
+    case 'g':
+      o.glossary = optarg;
+      break;
+    case 'm':
+      o.memory = optarg;
+      break;
+    case 's':
+      po.sort_lang = optarg;
+      break;
+    case 'T':
+      po.title = optarg;
+      break;
+    case 'N':
+      no_memories = true;
+      break;
+    case 'o':
+      out_path = optarg;
+      break;
+    default:
+      die_usage(cmd, "unknown option");
+    }
+  }
+  if (optind != c->argc - 1)
+    die_usage(cmd, "give one FILE");
+  if (!o.lang)
+    die_usage(cmd, "give --lang LANG, the document's language");
+  path = c->argv[optind];
+  if (!have_format && strcmp(path, "-") != 0 &&
+      tm_input_format_from_path(path, &o.format) != TM_OK)
+    die_usage(cmd,
+              "cannot tell the input format of \"%s\": give "
+              "--input-format txt, md or html",
+              path);
+  if (!(text = read_input(path, TM_ANALYZE_MAX_BYTES, &len))) {
+    fprintf(stderr, "%s: %s: %s\n", progname, path, strerror(errno));
+    rc = 1;
+    goto done;
+  }
+  if (open_db(c)) {
+    rc = 1;
+    goto done;
+  }
+  if (!no_memories && (s = tm_index_open(c->db, &idx)) != TM_OK) {
+    rc = fail(c, s);
+    goto done;
+  }
+  if ((s = tm_analyze(idx, c->db, text, len, &o, &a)) != TM_OK) {
+    rc = fail(c, s);
+    goto done;
+  }
+  if (out_path && !(out = fopen(out_path, "w"))) {
+    fprintf(stderr, "%s: %s: %s\n", progname, out_path, strerror(errno));
+    rc = 1;
+    goto done;
+  }
+  if (strcmp(format, "json") == 0) {
+    json_t *j = analysis_json(a);
+    if (!j ||
+        json_dumpf(j, out, JSON_INDENT(2) | JSON_REAL_PRECISION(4)) != 0 ||
+        fputc('\n', out) == EOF)
+      rc = fail(c, TM_NOMEM);
+    json_decref(j);
+  } else {
+    if (!po.title) {
+      const char *base = strrchr(path, '/');
+      po.title = title = strdup(base ? base + 1 : path);
+    }
+    po.format = strcmp(format, "html") == 0 ? TM_FORMAT_HTML : TM_FORMAT_TSV;
+    if ((s = tm_analysis_export(c->db, a, &po, write_file, out)) != TM_OK)
+      rc = fail(c, s);
+  }
+  if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+    fprintf(stderr, "%s: %s: %s\n", progname, out_path ? out_path : "stdout",
+            strerror(errno));
+    rc = 1;
+  }
+  if (rc && out_path)
+    unlink(out_path);
+done:
+  tm_analysis_free(a);
+  tm_index_close(idx);
+  free(text);
+  free(title);
+  free(to);
+  free(tobuf);
+  return rc;
+}
+
+/* ----------------------------------------------- match, concordance */
+
+/* Prints TEXT with the spans of DIFFS (in code points, by SIDE) between
+ * [ and ], as a terminal can show them. */
+static void print_marked(const char *text, const tm_diff *diffs, size_t n,
+                         bool source_side) {
+  uint32_t cp = 0;
+
+  for (const char *p = text; *p; cp++) {
+    const char *q = p + 1;
+    while (((unsigned char)*q & 0xC0) == 0x80)
+      q++;
+    for (size_t i = 0; i < n; i++) {
+      tm_span sp = source_side ? diffs[i].source : diffs[i].query;
+      if (sp.start != UINT32_MAX && sp.start == cp && sp.end > sp.start)
+        putchar('[');
+    }
+    fwrite(p, 1, (size_t)(q - p), stdout);
+    for (size_t i = 0; i < n; i++) {
+      tm_span sp = source_side ? diffs[i].source : diffs[i].query;
+      if (sp.start != UINT32_MAX && sp.end == cp + 1 && sp.end > sp.start)
+        putchar(']');
+    }
+    p = q;
+  }
+}
+
+/* match and concordance share their options and their output. */
+static int search_units(cli *c, const command *cmd, bool concordance) {
+  static const struct option opts[] = {{"from", required_argument, 0, 'f'},
+                                       {"lang", required_argument, 0, 'f'},
+                                       {"to", required_argument, 0, 't'},
+                                       {"memory", required_argument, 0, 'm'},
+                                       {"min", required_argument, 0, 'n'},
+                                       {"limit", required_argument, 0, 'l'},
+                                       {"approved", no_argument, 0, 'a'},
+                                       {0, 0, 0, 0}};
+  tm_match_opts o = {0};
+  const char **to = NULL;
+  char *tobuf = NULL;
+  tm_index *idx = NULL;
+  tm_match *m = NULL;
+  size_t n = 0;
+  long v;
+  tm_status s;
+  int ch, rc = 0;
+
+  o.min = 70;
+  o.limit = concordance ? 20 : 5;
+  while ((ch = next_opt(c, "f:t:m:n:l:a", opts)) != -1) {
+    switch (ch) {
+    case 'f':
+      o.from = optarg;
+      break;
+    case 't':
+      free(to);
+      free(tobuf);
+      if (!(to = split_langs(optarg, &tobuf, &o.nto)))
+        return fail(c, TM_NOMEM);
+      o.to = to;
+      break;
+    case 'm':
+      o.memory = optarg;
+      break;
+    case 'n':
+      if (!parse_int(optarg, 0, 100, &v))
+        die_usage(cmd, "--min takes a score from 0 to 100");
+      o.min = (int)v;
+      break;
+    case 'l':
+      if (!parse_int(optarg, 1, 1000, &v))
+        die_usage(cmd, "--limit takes a number from 1 to 1000");
+      o.limit = (size_t)v;
+      break;
+    case 'a':
+      o.approved_only = 1;
+      break;
+    default:
+      die_usage(cmd, "unknown option");
+    }
+  }
+  if (optind != c->argc - 1)
+    die_usage(cmd, "give one TEXT");
+  if (!o.from)
+    die_usage(cmd, concordance ? "give --lang" : "give --from");
+  if (open_db(c))
+    goto out;
+  /* The index is built from the database: a second or two for a memory
+   * of 200,000 units, which a server pays once at start. */
+  if ((s = tm_index_open(c->db, &idx)) != TM_OK) {
+    rc = fail(c, s);
+    goto out;
+  }
+  s = concordance ? tm_concordance_find(idx, c->db, c->argv[optind], &o, &m, &n)
+                  : tm_match_find(idx, c->db, c->argv[optind], &o, &m, &n);
+  if (s != TM_OK) {
+    rc = fail(c, s);
+    goto out;
+  }
+  if (n == 0)
+    printf("no %s\n", concordance ? "unit contains it" : "match");
+  for (size_t i = 0; i < n; i++) {
+    if (!concordance)
+      printf("%3d%%  ", m[i].score);
+    printf("#%lld %s (%s, %s)\n  %s: ", (long long)m[i].unit, m[i].memory,
+           tm_record_status_name(m[i].status),
+           m[i].origin ? m[i].origin : "no origin", m[i].source_lang);
+    print_marked(m[i].source, m[i].diffs, m[i].ndiffs, true);
+    putchar('\n');
+    for (size_t k = 0; k < m[i].ntargets; k++)
+      printf("  %s: %s\n", m[i].targets[k].lang, m[i].targets[k].text);
+  }
+out:
+  tm_match_free(m, n);
+  tm_index_close(idx);
+  free(to);
+  free(tobuf);
+  return rc;
+}
+
+static int cmd_match(cli *c) {
+  return search_units(c, &commands[CMD_MATCH], false);
+}
+
+static int cmd_concordance(cli *c) {
+  return search_units(c, &commands[CMD_CONCORDANCE], true);
+}
+
+/* ----------------------------------------------------------- terms */
+
+static int cmd_terms(cli *c) {
+  static const struct option opts[] = {{"lang", required_argument, 0, 'l'},
+                                       {"glossary", required_argument, 0, 'g'},
+                                       {"limit", required_argument, 0, 'n'},
+                                       {"approved", no_argument, 0, 'a'},
+                                       {0, 0, 0, 0}};
+  const command *cmd = &commands[CMD_TERMS];
+  tm_terms_opts o = {0};
+  tm_index *idx = NULL;
+  tm_term_hit *h = NULL;
+  size_t n = 0;
+  long v;
+  tm_status s;
+  int ch, rc = 0;
+
+  o.limit = 10;
+  while ((ch = next_opt(c, "l:g:n:a", opts)) != -1) {
+    switch (ch) {
+    case 'l':
+      o.lang = optarg;
+      break;
+    case 'g':
+      o.glossary = optarg;
+      break;
+    case 'n':
+      if (!parse_int(optarg, 1, 1000, &v))
+        die_usage(cmd, "--limit takes a number from 1 to 1000");
+      o.limit = (size_t)v;
+      break;
+    case 'a':
+      o.approved_only = 1;
+      break;
+    default:
+      die_usage(cmd, "unknown option");
+    }
+  }
+  if (optind != c->argc - 1)
+    die_usage(cmd, "give one QUERY");
+  if (open_db(c))
+    return 1;
+  if ((s = tm_index_open(c->db, &idx)) != TM_OK ||
+      (s = tm_terms_find(idx, c->db, c->argv[optind], &o, &h, &n)) != TM_OK) {
+    rc = fail(c, s);
+    goto out;
+  }
+  if (n == 0)
+    printf("no term found\n");
+  for (size_t i = 0; i < n; i++) {
+    const tm_entry *e = h[i].entry;
+    printf("%3d  %-15s %s: %s   (entry %lld, %s, %s)\n", h[i].score,
+           tm_how_name(h[i].how), h[i].lang, h[i].term, (long long)e->id,
+           e->glossary, tm_record_status_name(e->status));
+    for (size_t k = 0; k < e->nterms; k++) {
+      const tm_term *t = &e->terms[k];
+      printf("       %-3s %s%s%s%s\n",
+             k && !strcmp(t->lang, e->terms[k - 1].lang) ? "" : t->lang,
+             t->text, t->type != TM_TERM_FULL ? " (" : "",
+             t->type != TM_TERM_FULL ? tm_term_type_name(t->type) : "",
+             t->type != TM_TERM_FULL ? ")" : "");
+    }
+  }
+out:
+  tm_terms_free(h, n);
+  tm_index_close(idx);
+  return rc;
+}
+
 /* ------------------------------------------------------------ main */
 
 static const command commands[NCOMMANDS] = {
@@ -587,6 +1084,30 @@ static const command commands[NCOMMANDS] = {
     {"tokens", cmd_tokens, "tokens TEXT [--lang LANG]",
      "Show how the text pipeline sees TEXT: NFC, folded form, words,\n"
      "Korean initial consonants and the Latin key."},
+    {"analyze", cmd_analyze,
+     "analyze FILE --lang LANG [--to LANG[,LANG]] [--format json|html|tsv] "
+     "[--min N] [--input-format txt|md|html] [--glossary NAME] "
+     "[--memory NAME] [--sort LANG] [--title TEXT] [--no-memories] [-o FILE]",
+     "Prepare a document (.txt, .md or .html; FILE - reads standard input):\n"
+     "the glossary terms it uses, each sentence's best memory match, and\n"
+     "candidate new terms, as JSON (POST /api/v1/analyze's answer) or as a\n"
+     "prep sheet: a printable HTML page, or a glossary TSV to complete and\n"
+     "import.  --no-memories skips the memories (and building their index)."},
+    {"match", cmd_match,
+     "match TEXT --from LANG [--to LANG[,LANG]] [--memory NAME] [--min N] "
+     "[--limit N] [--approved]",
+     "Fuzzy matches for a segment from the memories, best first, with the\n"
+     "parts that differ from TEXT in [brackets] (docs/matching.md)."},
+    {"concordance", cmd_concordance,
+     "concordance TEXT --lang LANG [--to LANG[,LANG]] [--memory NAME] "
+     "[--limit N]",
+     "Units whose text in LANG contains the words (or, for Korean and\n"
+     "other scripts without spaces, the characters) of TEXT."},
+    {"terms", cmd_terms,
+     "terms QUERY [--lang LANG|any] [--glossary NAME] [--limit N] "
+     "[--approved]",
+     "Search every term of every glossary the way the booth does: exact,\n"
+     "prefix, Korean initials, inflected forms, Latin letters, typos."},
 };
 
 static void usage(FILE *f) {

@@ -682,3 +682,14 @@ static tm_status entry_row(void *arg, const tm_entry *e) {
     return TM_OK;
   return export_entry(c->o, e, c->langs, c->nl, c->sep);
 }
+
+/* One glossary row and one cell, as the export writes them, for the prep
+ * sheet of an analysed document (prep.c). */
+tm_status tm__dsv_entry_row(tm__output *o, const tm_entry *e, char **langs,
+                            size_t nl, char sep) {
+  return export_entry(o, e, langs, nl, sep);
+}
+
+tm_status tm__dsv_cell(tm__output *o, const char *s, char sep, bool first) {
+  return out_cell(o, s, sep, first);
+}

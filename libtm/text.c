@@ -37,6 +37,8 @@ struct tm_text {
   UTransliterator *ko_latin;
   UTransliterator *any_latin;
   UBreakIterator *words;
+  UBreakIterator *sentences; /* for sentences_lang */
+  char sentences_lang[TM_LANG_MAX];
   struct {
     char lang[TM_LANG_MAX];
     UCollator *coll;
@@ -247,6 +249,7 @@ void tm_text_close(tm_text *t) {
   utrans_close(t->ko_latin);
   utrans_close(t->any_latin);
   ubrk_close(t->words);
+  ubrk_close(t->sentences);
   for (size_t i = 0; i < COLLATOR_CACHE; i++)
     ucol_close(t->colls[i].coll);
   free(t->a.p);
@@ -502,6 +505,111 @@ tm_status tm_text_words(tm_text *t, const char *lang, const char *s, size_t len,
       v[nv++] = sp;
     }
     start = end;
+  }
+  *spans = v;
+  *count = nv;
+  return TM_OK;
+}
+
+/* ----------------------------------------------------------- sentences */
+
+/* The sentence iterator for canonical LANG, with the locale's list of
+ * abbreviations after which a full stop ends no sentence ("Mr.", "U.S."):
+ * ICU's "ss=standard" keyword. */
+static UBreakIterator *sentence_iterator(tm_text *t, const char *lang) {
+  char locale[ULOC_FULLNAME_CAPACITY];
+  UErrorCode e = U_ZERO_ERROR;
+
+  if (t->sentences && strcmp(t->sentences_lang, lang) == 0)
+    return t->sentences;
+  ubrk_close(t->sentences);
+  t->sentences = NULL;
+  if (strlen(lang) >= TM_LANG_MAX)
+    return NULL;
+  uloc_forLanguageTag(lang, locale, sizeof locale, NULL, &e);
+  uloc_setKeywordValue("ss", "standard", locale, sizeof locale, &e);
+  if (U_FAILURE(e))
+    return NULL;
+  t->sentences = ubrk_open(UBRK_SENTENCE, locale, NULL, 0, &e);
+  if (U_FAILURE(e)) {
+    /* A locale without suppression data still has sentence rules. */
+    e = U_ZERO_ERROR;
+    uloc_forLanguageTag(lang, locale, sizeof locale, NULL, &e);
+    t->sentences =
+        U_FAILURE(e) ? NULL : ubrk_open(UBRK_SENTENCE, locale, NULL, 0, &e);
+    if (U_FAILURE(e))
+      t->sentences = NULL;
+  }
+  if (t->sentences)
+    strcpy(t->sentences_lang, lang);
+  return t->sentences;
+}
+
+tm_status tm__text_sentences(tm_text *t, const char *lang, const char *s,
+                             size_t len, tm_span **spans, size_t *count) {
+  UErrorCode e = U_ZERO_ERROR;
+  UBreakIterator *bi;
+  int32_t n, start, end, cp_at = 0, u_at = 0;
+  tm_span *v = NULL;
+  size_t nv = 0, cap = 0;
+
+  *spans = NULL;
+  *count = 0;
+  if (tm__utf8_check(s, len) != len)
+    return TM_UTF8;
+  if ((n = to_utf16(&t->a, s, len)) < 0)
+    return TM_NOMEM;
+  if (!(bi = sentence_iterator(t, lang)))
+    return TM_TEXT;
+  ubrk_setText(bi, t->a.p, n, &e);
+  if (U_FAILURE(e))
+    return TM_TEXT;
+  start = ubrk_first(bi);
+  while ((end = ubrk_next(bi)) != UBRK_DONE) {
+    int32_t a = start, b = end;
+    tm_span sp;
+    UChar32 c;
+
+    start = end;
+    /* Trim white space at both ends; the span of an empty one is skipped. */
+    while (a < b) {
+      int32_t k = a;
+      U16_NEXT(t->a.p, k, b, c);
+      if (!u_hasBinaryProperty(c, UCHAR_WHITE_SPACE))
+        break;
+      a = k;
+    }
+    while (b > a) {
+      int32_t k = b;
+      U16_PREV(t->a.p, a, k, c);
+      if (!u_hasBinaryProperty(c, UCHAR_WHITE_SPACE))
+        break;
+      b = k;
+    }
+    if (a == b)
+      continue;
+    /* UTF-16 indices to code points, walking forward only. */
+    while (u_at < a) {
+      U16_FWD_1(t->a.p, u_at, n);
+      cp_at++;
+    }
+    sp.start = (uint32_t)cp_at;
+    while (u_at < b) {
+      U16_FWD_1(t->a.p, u_at, n);
+      cp_at++;
+    }
+    sp.end = (uint32_t)cp_at;
+    if (nv == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      tm_span *nvp = realloc(v, ncap * sizeof *nvp);
+      if (!nvp) {
+        free(v);
+        return TM_NOMEM;
+      }
+      v = nvp;
+      cap = ncap;
+    }
+    v[nv++] = sp;
   }
   *spans = v;
   *count = nv;

@@ -120,6 +120,12 @@
     "SELECT id,origin,note,created,updated,created_by FROM units "             \
     "WHERE collection=?1 AND deleted=0 AND (?2=0 OR status=1) ORDER BY id")    \
   X(TMX_VARIANTS, "SELECT lang,text,markup FROM variants WHERE unit=?1")       \
+  X(ANALYZE_TERMS,                                                             \
+    "SELECT t.entry,t.text,t.type,t.status,t.lang=?2 OR t.lang LIKE "          \
+    "?2||'-%' FROM terms t JOIN entries e ON e.id=t.entry JOIN collections c " \
+    "ON c.id=e.collection WHERE e.deleted=0 AND (?1 IS NULL OR c.name=?1) "    \
+    "AND (t.lang=?2 OR t.lang LIKE ?2||'-%' OR t.type=1) ORDER BY t.entry,"    \
+    "t.seq")                                                                   \
   X(IDX_READ_BEGIN, "BEGIN")                                                   \
   X(IDX_UNITS,                                                                 \
     "SELECT u.id,u.collection,u.status,u.updated,v.lang,v.text FROM units u "  \
@@ -243,6 +249,12 @@ tm_status tm__text_sortkey(tm_text *t, const char *lang, const char *s,
  * for a term without Hangul, *translit "" for a plain ASCII term. */
 tm_status tm__term_keys(tm_text *t, const char *lang, const char *s, size_t len,
                         char **initials, char **translit);
+/* The sentences of S (valid UTF-8) by ICU's sentence break iterator for
+ * canonical LANG, with the locale's abbreviations that end no sentence
+ * ("ss=standard"): code point spans trimmed of white space, empty ones left
+ * out.  *spans is freed with free(). */
+tm_status tm__text_sentences(tm_text *t, const char *lang, const char *s,
+                             size_t len, tm_span **spans, size_t *n);
 
 /* ---- records */
 
@@ -351,6 +363,11 @@ tm_status tm__tbx_export(tm_db *db, int64_t collection,
                          bool martif);
 tm_status tm__html_export(tm_db *db, int64_t collection,
                           const tm_export_opts *opts, tm__output *o);
+/* One entry as a glossary row of the DSV export (the columns id, domain,
+ * pos, LANGS, definition, note, source, status), and one escaped cell. */
+tm_status tm__dsv_entry_row(tm__output *o, const tm_entry *e, char **langs,
+                            size_t nl, char sep);
+tm_status tm__dsv_cell(tm__output *o, const char *s, char sep, bool first);
 
 /* Language tags seen in a collection's units or entries, sorted. */
 tm_status tm__unit_langs(tm_db *db, int64_t collection, char ***langs,

@@ -627,6 +627,127 @@ TM_API tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
                                size_t *n);
 TM_API void tm_terms_free(tm_term_hit *h, size_t n);
 
+/* ---------------------------------------------------- document analysis
+ *
+ * What an interpreter needs from a document the day before an event: the
+ * glossary terms it uses, the sentences the memories already cover, and the
+ * new terms to research.  docs/analyze.md states how terms are recognised
+ * and how candidates are scored. */
+
+typedef enum tm_input_format {
+  TM_INPUT_PLAIN = 0,
+  TM_INPUT_MARKDOWN = 1,
+  TM_INPUT_HTML = 2,
+} tm_input_format;
+
+/* Parses "txt" (or "text", "plain"), "md" (or "markdown"), "html" (or
+ * "htm"); TM_INVALID otherwise. */
+TM_API tm_status tm_input_format_parse(const char *s, tm_input_format *out);
+/* From a file name's extension (.txt, .text, .md, .markdown, .html, .htm,
+ * .xhtml); TM_INVALID when it says nothing known. */
+TM_API tm_status tm_input_format_from_path(const char *path,
+                                           tm_input_format *out);
+
+/* The largest document analysed, in bytes of input and in words; beyond
+ * either tm_analyze fails with TM_TOOBIG. */
+#define TM_ANALYZE_MAX_BYTES (2u << 20)
+#define TM_ANALYZE_MAX_WORDS 200000u
+
+typedef struct tm_analyze_opts {
+  const char *lang;      /* the document's language; required */
+  const char *const *to; /* target languages; NULL: every other one */
+  size_t nto;
+  int min;              /* lowest sentence match score; default 70 */
+  const char *glossary; /* NULL: every glossary */
+  const char *memory;   /* NULL: every memory */
+  tm_input_format format;
+  size_t max_candidates; /* default 100 */
+} tm_analyze_opts;
+
+/* A glossary entry the document uses. */
+typedef struct tm_analysis_term {
+  int64_t entry;
+  char *surface; /* its first occurrence as read (markup removed, white
+                    space as one space) */
+  size_t count;
+  tm_span *offsets; /* each occurrence, in code points of the original
+                       text (markup included), in order */
+  tm_entry *e;      /* the whole entry */
+} tm_analysis_term;
+
+typedef struct tm_analysis_sentence {
+  tm_span span;    /* in code points of the original text */
+  char *text;      /* as read: markup removed, white space collapsed, NFC */
+  tm_match *match; /* the best memory match reaching min, or NULL */
+} tm_analysis_sentence;
+
+typedef enum tm_candidate_kind {
+  TM_CANDIDATE_ACRONYM = 1, /* an abbreviation, with its expansion if any */
+  TM_CANDIDATE_NAME = 2,    /* capitalised words */
+  TM_CANDIDATE_PHRASE = 3,  /* a recurring expression of 2 to 5 words */
+} tm_candidate_kind;
+
+TM_API const char *tm_candidate_kind_name(tm_candidate_kind k);
+
+/* A term the document uses and no glossary has. */
+typedef struct tm_candidate {
+  tm_candidate_kind kind;
+  char *text;         /* as first written; the abbreviation itself for an
+                         abbreviation whose expansion was not found */
+  char *abbreviation; /* NULL when none */
+  size_t count;       /* occurrences (of either form for a pair) */
+  double score;       /* 0 to 1, see docs/analyze.md */
+  tm_span first;      /* its first occurrence in the original text */
+} tm_candidate;
+
+typedef struct tm_analysis {
+  char lang[TM_LANG_MAX];
+  size_t nto;
+  char **to;    /* the target languages asked for (canonical) */
+  size_t words; /* words of the document */
+  size_t nterms;
+  tm_analysis_term *terms; /* in order of first appearance */
+  size_t nsentences;
+  tm_analysis_sentence *sentences; /* in order */
+  size_t ncandidates;
+  tm_candidate *candidates; /* best first */
+} tm_analysis;
+
+/* Analyses LEN bytes of TEXT (UTF-8, in opts->format): its sentences by
+ * ICU's sentence rules, each with its best match in the memories of IDX
+ * (IDX may be NULL: no matches); the entries of DB's glossaries whose terms
+ * it uses, recognised through inflection, spacing and line breaks, the
+ * longest term winning; and candidate new terms.  Offsets count code
+ * points of TEXT as given.  *out is freed with tm_analysis_free.
+ *
+ * Errors: TM_INVALID or TM_LANG for bad options, TM_UTF8, TM_TOOBIG beyond
+ * TM_ANALYZE_MAX_BYTES or TM_ANALYZE_MAX_WORDS, TM_NOTFOUND for an unknown
+ * glossary or memory; detail in tm_db_errmsg(db).  Thread-safety as for
+ * tm_match_find: one DB handle per thread, IDX shared. */
+TM_API tm_status tm_analyze(tm_index *idx, tm_db *db, const char *text,
+                            size_t len, const tm_analyze_opts *opts,
+                            tm_analysis **out);
+TM_API void tm_analysis_free(tm_analysis *a);
+
+typedef struct tm_prep_opts {
+  tm_format format;         /* TM_FORMAT_HTML or TM_FORMAT_TSV */
+  const char *title;        /* the document's name; NULL: none */
+  const char *const *langs; /* columns; NULL: the document's language,
+                               then its targets (else en, ko, uk) */
+  size_t nlangs;
+  const char *sort_lang; /* terms in ICU collation order of this
+                            language; NULL: in order of appearance */
+} tm_prep_opts;
+
+/* Writes A as a prep sheet: a printable HTML page (terms found with every
+ * column's terms, candidates with empty cells to fill in, sentences the
+ * memories cover), or a glossary TSV (glossaries/README.md's columns) that
+ * tm_import_* reads back once the empty cells are filled.  TM_IO when
+ * WRITE fails. */
+TM_API tm_status tm_analysis_export(tm_db *db, const tm_analysis *a,
+                                    const tm_prep_opts *opts, tm_write_fn write,
+                                    void *ctx);
+
 /* ----------------------------------------------------------------- stats */
 
 TM_API tm_status tm_stats(tm_db *db, tm_collection **memories, size_t *nmem,

@@ -49,10 +49,11 @@ def write(name, text):
 def help_on_every_command():
     p = tm("--help")
     assert "usage:" in p.stdout
+    listed = p.stdout.split("Commands:")[1].split("\n\n")[0].split()
+    commands = [w for w in listed[::1] if w.isalpha() and w.islower()]
     for cmd in ["init", "import", "export", "token", "stats", "tokens",
-                "match", "terms", "concordance"]:
-        if cmd not in p.stdout:
-            continue  # commands of later work are checked where they exist
+                "match", "terms", "concordance", "analyze"]:
+        assert cmd in commands, (cmd, p.stdout)
         q = tm(cmd, "--help")
         assert q.stdout.startswith("usage:"), (cmd, q.stdout)
     p = tm("frobnicate", check=False)
@@ -131,6 +132,37 @@ def text_pipeline_is_visible():
     assert p.returncode == 1 and b"invalid UTF-8 at byte 3" in p.stderr, p
 
 
+@case
+def search_terms_matches_and_concordance():
+    gloss = write("event.tsv", "id\tdomain\ten\tko\tuk\tstatus\n"
+                  "pow\tihl\tprisoner of war | POW {abbreviation}\t전쟁포로\t"
+                  "військовополонений\tapproved\n")
+    tm("import", gloss, "--glossary", "event", db="search.sqlite")
+    mem = write("mem.tsv", "en\tko\tuk\n"
+                "Two North Korean soldiers were captured in Kursk.\t"
+                "북한군 병사 두 명이 쿠르스크에서 생포되었다.\t"
+                "Двох північнокорейських солдатів взяли в полон у Курську.\n")
+    tm("import", mem, "--memory", "event", db="search.sqlite")
+    for query in ["ㅈㅈㅍㄹ", "prisoners of war",
+                  "전쟁포로를", "viiskovopolonenyi", "військовополонених"]:
+        p = tm("terms", query, db="search.sqlite")
+        first = p.stdout.splitlines()[0]
+        assert "entry" in first and ("전쟁포로" in first or
+                                     "prisoner of war" in first or
+                                     "військовополонений" in first), (query,
+                                                                       p.stdout)
+    p = tm("match", "North Korean soldiers were captured in Kursk.",
+           "--from", "en", "--to", "ko", db="search.sqlite")
+    lines = p.stdout.splitlines()
+    assert lines[0].lstrip().split("%")[0].isdigit(), p.stdout
+    assert 70 <= int(lines[0].lstrip().split("%")[0]) < 100, p.stdout
+    assert "[Two ]" in p.stdout and "ko: 북한군" in p.stdout, p.stdout
+    p = tm("concordance", "북한", "--lang", "ko", db="search.sqlite")
+    assert "[북한]" in p.stdout, p.stdout
+    p = tm("match", "x", db="search.sqlite", check=False)
+    assert p.returncode == 2 and "--from" in p.stderr
+
+
 def tmx_units(path):
     """(en, ko, uk) of every <tu>, in file order, NFC."""
     units = []
@@ -166,6 +198,45 @@ def corpus_round_trip():
     assert len(before) == len(after) == 224689, (len(before), len(after))
     diff = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
     assert not diff, f"{len(diff)} units differ, first {before[diff[0]]!r}"
+
+
+@case
+def analyze_document_and_prep_sheet():
+    doc = write("brief.md", "# Briefing\n\nThe **Third Geneva Convention** "
+                "protects [prisoners of\nwar](https://x.org) (POWs). The "
+                "Database Center for Testing Things (DCTT) met twice; the "
+                "DCTT reported.\n")
+    p = tm("analyze", doc, "--lang", "en", "--to", "ko,uk", "--no-memories",
+           db="analyze.sqlite")
+    a = json.loads(p.stdout)
+    assert set(a) >= {"terms", "sentences", "candidates"}, a.keys()
+    src = open(doc, encoding="utf-8").read()
+    pows = [t for t in a["terms"]
+            if any(x["text"] == "prisoner of war" for x in t["terms"]["en"])]
+    assert pows and pows[0]["count"] == 2, a["terms"]
+    s, e = pows[0]["offsets"][0]
+    assert src[s:e] == "prisoners of\nwar", src[s:e]
+    assert all(x["match"] is None for x in a["sentences"])
+    dctt = [c for c in a["candidates"] if c["abbreviation"] == "DCTT"]
+    assert dctt and dctt[0]["text"] == "Database Center for Testing Things"
+    out = os.path.join(TMP, "prep.tsv")
+    tm("analyze", doc, "--lang", "en", "--to", "ko,uk", "--no-memories",
+       "--format", "tsv", "-o", out, db="analyze.sqlite")
+    p = tm("import", out, "--glossary", "prep", db="analyze.sqlite")
+    n = len(a["terms"]) + len(a["candidates"])
+    assert f"{n} entries imported" in p.stdout, p.stdout
+    p = tm("analyze", doc, "--lang", "en", "--no-memories", "--format", "html",
+           db="analyze.sqlite")
+    assert p.stdout.startswith("<!DOCTYPE html>") and "size:A4" in p.stdout
+    p = tm("analyze", doc, db="analyze.sqlite", check=False)
+    assert p.returncode == 2 and "--lang" in p.stderr
+    p = tm("analyze", write("x.pdf", "x"), "--lang", "en", check=False,
+           db="analyze.sqlite")
+    assert p.returncode == 2 and "input format" in p.stderr
+    big = write("big.txt", "word " * 500000)
+    p = tm("analyze", big, "--lang", "en", "--no-memories", check=False,
+           db="analyze.sqlite")
+    assert p.returncode == 1 and "larger than" in p.stderr, p.stderr
 
 
 def main():
