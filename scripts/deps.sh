@@ -6,7 +6,12 @@ set -eu
 want="gcc pkg-config meson ninja-build python3 libicu-dev libsqlite3-dev \
 libjansson-dev libxml2-dev libmicrohttpd-dev nettle-dev curl"
 case "${1:-build}" in
-  test) want="$want clang libclang-rt-14-dev" ;;
+  test)
+    # chromium and a Hangul font: the booth page's browser tests
+    want="$want clang libclang-rt-14-dev chromium fonts-noto-cjk"
+    # Node.js: Debian's, unless one is already there (e.g. NodeSource's)
+    command -v node >/dev/null 2>&1 || want="$want nodejs"
+    command -v npm >/dev/null 2>&1 || want="$want npm" ;;
   bench) want="$want wrk" ;;
 esac
 

@@ -283,6 +283,47 @@ static json_t *schemas(void) {
                 typed("string", "shown once: `Authorization: Bearer TOKEN`"),
                 "role", type("string"), "label", nullable(type("string")),
                 NULL));
+  SCHEMA("AnalyzeInput",
+         object("text", "text",
+                typed("string", "the document: at most 2 MiB and 200,000 "
+                                "words"),
+                "lang",
+                typed("string", "its language (or the `lang` parameter)"), "to",
+                typed("array", "target languages: tags, or one comma list"),
+                "input", enum_of("txt", "md", "html", NULL), "format",
+                enum_of("json", "html", "tsv", NULL), "min", type("integer"),
+                "glossary", type("string"), "memory", type("string"), "limit",
+                type("integer"), "sort", type("string"), "title",
+                type("string"), NULL));
+  SCHEMA(
+      "Analysis",
+      object(
+          "lang words terms sentences candidates", "lang", type("string"), "to",
+          array_of(type("string")), "words", type("integer"), "terms",
+          array_of(
+              object("entry surface offsets count terms", "entry",
+                     type("integer"), "glossary", type("string"), "surface",
+                     typed("string", "the first occurrence as read"), "offsets",
+                     array_of(span()), "count", type("integer"), "terms",
+                     ref("Terms"), "definition", nullable(type("string")),
+                     "note", nullable(type("string")), "domain",
+                     nullable(type("string")), NULL)),
+          "sentences",
+          array_of(object(
+              "start end text match", "start", type("integer"), "end",
+              type("integer"), "text", type("string"), "match",
+              json_pack("{s:[o], s:b, s:s}", "allOf", ref("Match"), "nullable",
+                        1, "description", "null when nothing reaches `min`"),
+              NULL)),
+          "candidates",
+          array_of(
+              object("text kind count score first", "text", type("string"),
+                     "abbreviation", nullable(type("string")), "kind",
+                     enum_of("acronym", "name", "phrase", NULL), "count",
+                     type("integer"), "score",
+                     typed("number", "0-1, docs/analyze.md states the formula"),
+                     "first", span(), NULL)),
+          NULL));
   SCHEMA("TmsLanguages",
          object("sourceLanguages targetLanguages", "sourceLanguages",
                 array_of(type("string")), "targetLanguages",
@@ -384,6 +425,12 @@ static json_t *request_body(const struct route *r) {
     return json_pack("{s:b, s:{s:{s:o}, s:{s:O}}}", "required", 0, "content",
                      "application/json", "schema", s,
                      "application/x-www-form-urlencoded", "schema", s);
+  case BODY_TEXT:
+    return json_pack("{s:b, s:{s:{s:o}, s:{s:o}, s:{s:o}, s:{s:o}}}",
+                     "required", 1, "content", "application/json", "schema", s,
+                     "text/plain", "schema", type("string"), "text/markdown",
+                     "schema", type("string"), "text/html", "schema",
+                     type("string"));
   }
   json_decref(s);
   return NULL;
@@ -424,10 +471,15 @@ static json_t *responses(const struct route *r) {
   snprintf(status, sizeof status, "%u", r->ok);
   if (r->ok == 204)
     ok_resp = json_pack("{s:s}", "description", "done");
-  else if (r->ok_type)
-    ok_resp = json_pack("{s:s, s:o}", "description", r->summary, "content",
-                        content_types(r->ok_type));
-  else
+  else if (r->ok_type) {
+    json_t *types = content_types(r->ok_type), *js;
+    /* A JSON answer among the types has the route's schema. */
+    if (types && r->response_schema &&
+        (js = json_object_get(types, "application/json")))
+      json_object_set_new(js, "schema", ref(r->response_schema));
+    ok_resp =
+        json_pack("{s:s, s:o}", "description", r->summary, "content", types);
+  } else
     ok_resp = json_pack("{s:s, s:{s:{s:o}}}", "description", r->summary,
                         "content", "application/json", "schema",
                         r->response_schema ? ref(r->response_schema)

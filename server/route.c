@@ -115,9 +115,37 @@ static const struct param_doc p_glossary_export[] = {
     P_STATUS,
     P_END};
 
+static const struct param_doc p_analyze[] = {
+    Q("lang", "string", false,
+      "the document's language (required here or as the body's `lang`)"),
+    Q("to", "string", false,
+      "target languages: one tag or a comma list (default: every other)"),
+    Q("format", "string", false,
+      "json (default), html (a printable prep sheet) or tsv (a glossary "
+      "to complete and import)"),
+    Q("input", "string", false,
+      "txt, md or html (default: from the Content-Type of a text body, "
+      "else txt)"),
+    Q("min", "integer", false,
+      "lowest sentence match score, 1-100 (default 70)"),
+    Q("glossary", "string", false, "recognise only this glossary's terms"),
+    Q("memory", "string", false, "match sentences only in this memory"),
+    Q("limit", "integer", false,
+      "most candidate terms (default 100, max 10000)"),
+    Q("sort", "string", false,
+      "prep sheet: terms in this language's collation order (default: "
+      "order of appearance)"),
+    Q("title", "string", false, "prep sheet: the document's name"),
+    P_END};
+
 static const struct param_doc p_tms_languages[] = {
     Q("jsoncallback", "string", false, "JSONP: wrap the answer in this call"),
     P_END};
+
+static const struct param_doc p_web[] = {
+    PATH("path", "string", "a file of server/web/, e.g. app.js"),
+    P_END,
+};
 
 static const struct param_doc p_tms_unit[] = {
     PATH("slang", "string", "source language (en, en_gb, pt_br...)"),
@@ -170,6 +198,8 @@ static const struct param_doc p_mm_set[] = {
 #define TAG_TMS "compatibility: amaGama/tmserver"
 #define TAG_MM "compatibility: MyMemory"
 #define TAG_ADMIN "administration"
+#define TAG_PREP "preparation"
+#define TAG_WEB "booth page"
 
 /* -------------------------------------------------------------- table */
 
@@ -272,6 +302,18 @@ const struct route routes[] = {
      TM_ROLE_REVIEWER, R_WRITE, TAG_TERMS, "Approve an entry", NULL, p_entry_id,
      NULL, 200, NULL, "Entry"},
 
+    /* preparing a document */
+    {M_POST, "/api/v1/analyze", h_analyze, BODY_TEXT, TM_ROLE_NONE, R_FORMATS,
+     TAG_PREP, "Prepare a document",
+     "The glossary terms a document uses (offsets in code points of the "
+     "text as sent), each sentence's best memory match, and candidate new "
+     "terms, ranked (docs/analyze.md).  The body is {\"text\", \"lang\", "
+     "\"to\", ...} as JSON, or the text itself (text/plain, text/markdown, "
+     "text/html) with the options as query parameters; at most 2 MiB of "
+     "text and 200,000 words.  format=html or tsv answers the prep sheet.",
+     p_analyze, "AnalyzeInput", 200,
+     "application/json, text/html, text/tab-separated-values", "Analysis"},
+
     /* administration */
     {M_GET, "/api/v1/tokens", h_tokens_list, BODY_NONE, TM_ROLE_ADMIN, 0,
      TAG_ADMIN, "List the API tokens (never their secrets)", NULL, NULL, NULL,
@@ -299,6 +341,17 @@ const struct route routes[] = {
     {M_GET, "/openapi.json", h_openapi, BODY_NONE, TM_ROLE_NONE, R_PUBLIC,
      TAG_OPS, "This document", "Generated from the server's routing table.",
      NULL, NULL, 200, NULL, NULL},
+
+    /* the booth page (web.c): server/web/, embedded at build time */
+    {M_GET, "/", h_web_index, BODY_NONE, TM_ROLE_NONE, R_PUBLIC, TAG_WEB,
+     "The booth lookup page",
+     "`/?q=TEXT` opens it with that search made, so a link shares a lookup.",
+     NULL, NULL, 200, "text/html; charset=utf-8", NULL},
+    {M_GET, "/web/{path...}", h_web_file, BODY_NONE, TM_ROLE_NONE, R_PUBLIC,
+     TAG_WEB, "A file of the booth page",
+     "Scripts, styles and icons, with a strong ETag (revalidate: 304) and "
+     "gzip when accepted.",
+     p_web, NULL, 200, "application/octet-stream", NULL},
 
     /* amaGama / translate-toolkit tmserver, as Weblate and Virtaal call it */
     {M_GET, "/tmserver/languages/", h_tms_languages, BODY_NONE, TM_ROLE_NONE, 0,
@@ -876,8 +929,11 @@ void route_begin(struct request *rq) {
   if (!capture(rq, caps, ncaps))
     return;
 
-  rq->body_limit = rq->route->body == BODY_FILE ? rq->srv->cfg.max_import
-                                                : rq->srv->cfg.max_body;
+  rq->body_limit =
+      rq->route->body == BODY_FILE ? rq->srv->cfg.max_import
+      : rq->route->body == BODY_TEXT && rq->srv->cfg.max_body < SRV_MAX_DOCUMENT
+          ? SRV_MAX_DOCUMENT
+          : rq->srv->cfg.max_body;
   if (cl) {
     char *end;
     unsigned long long n;
@@ -976,6 +1032,28 @@ static bool parse_body(struct request *rq) {
       return false;
     }
     return true;
+  case BODY_TEXT: {
+    const char *ct = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+    bool json;
+    if (ct && strncasecmp(ct, "application/json", 16) == 0)
+      json = true;
+    else if (ct && strncasecmp(ct, "text/", 5) == 0)
+      json = false;
+    else {
+      while (p < rq->body + rq->body_len && strchr(" \t\r\n", *p))
+        p++;
+      json = p < rq->body + rq->body_len && *p == '{';
+    }
+    if (!json)
+      return true;
+    if (!parse_json(rq))
+      return false;
+    if (!json_is_object(rq->json)) {
+      reply_error(rq, 400, "invalid_json", "the body must be a JSON object");
+      return false;
+    }
+    return true;
+  }
   case BODY_FORM:
     if (rq->body_len == 0)
       return true;

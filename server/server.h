@@ -13,7 +13,8 @@
  * routing table and the one dispatcher: 404, 405, 413, 401, 403, bodies,
  * replies, errors), params.c (typed query parameters), pool.c (database
  * handles), json.c (libtm records as JSON), handlers_*.c and compat.c (the
- * endpoints), metrics.c (Prometheus), openapi.c (the table as OpenAPI 3).
+ * endpoints), metrics.c (Prometheus), openapi.c (the table as OpenAPI 3),
+ * web.c (the booth page, embedded from server/web/).
  */
 #ifndef TM_SERVER_H
 #define TM_SERVER_H
@@ -41,6 +42,9 @@
 
 #define SRV_MAX_BODY_DEFAULT ((size_t)1 << 20)    /* JSON bodies: 1 MiB */
 #define SRV_MAX_IMPORT_DEFAULT ((size_t)64 << 20) /* imports: 64 MiB */
+/* A document to analyze: TM_ANALYZE_MAX_BYTES of text, room for JSON's
+ * escapes (\uXXXX for a 3-byte character). */
+#define SRV_MAX_DOCUMENT ((size_t)4 * TM_ANALYZE_MAX_BYTES)
 #define SRV_MAX_QUERY 2000     /* bytes of a searched text (q, source) */
 #define SRV_MAX_LIMIT 100      /* results of one search */
 #define SRV_MAX_PAGE 500       /* records of one listing page */
@@ -146,6 +150,9 @@ enum body_kind {
   BODY_JSON,     /* a JSON object, required */
   BODY_FILE,     /* raw bytes up to max_import (imports) */
   BODY_FORM,     /* optional: JSON, or URL-encoded or multipart fields */
+  BODY_TEXT,     /* a document: a JSON object when the Content-Type says
+                    JSON (or, with no text/ type, the body starts with {),
+                    else the text itself; up to SRV_MAX_DOCUMENT */
 };
 
 enum route_flags {
@@ -431,6 +438,10 @@ handler_fn h_terms, h_glossaries_list, h_glossary_create, h_glossary_import,
 /* handlers_admin.c */
 handler_fn h_stats, h_healthz, h_metrics, h_openapi, h_tokens_list,
     h_token_create, h_token_revoke;
+/* web.c: the booth page */
+handler_fn h_web_index, h_web_file;
+/* handlers_analyze.c */
+handler_fn h_analyze;
 /* compat.c */
 handler_fn h_tms_languages, h_tms_unit_get, h_tms_unit_add, h_tms_store_upload,
     h_tms_store_add, h_mm_get, h_mm_set;
