@@ -493,8 +493,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--lang") == 0 && i + 1 < argc) {
       const char *l = argv[++i];
       only = strcmp(l, "en") == 0 ? EN : strcmp(l, "ko") == 0 ? KO : UK;
-    }
-    else if (argv[i][0] != '-')
+    } else if (argv[i][0] != '-')
       corpus = argv[i];
     else {
       fprintf(stderr, "usage: bench_match [CORPUS.tsv] [--db PATH] [--n N] "
@@ -661,8 +660,8 @@ int main(int argc, char **argv) {
                kind_names[q->kind], q->sim, q->top_score, q->text,
                rows[q->row].t[q->lang]);
       if (q->kind == K_EXACT && !(q->n && q->top_score == 100))
-        printf("exact miss %s top %d: [%s]\n", lang_tags[q->lang],
-               q->top_score, q->text);
+        printf("exact miss %s top %d: [%s]\n", lang_tags[q->lang], q->top_score,
+               q->text);
       if (q->kind == K_NONE && q->n)
         printf("no-match hit %s top %d: [%s]\n", lang_tags[q->lang],
                q->top_score, q->text);

@@ -26,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 /* Docs added since the build before the next update rebuilds. */
 #define DELTA_MAX 4096
@@ -52,13 +55,23 @@
 
 /* ------------------------------------------------------------- hashing */
 
+/* Eight bytes at a time, each block mixed by a multiply and a shift: the
+ * build hashes every token and every text, byte-wise hashing cost a fifth
+ * of it.  (Values depend on byte order; they never leave the process.) */
 uint64_t tm__hash_bytes(const char *s, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ull;
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
+  uint64_t v;
 
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 0x100000001b3ull;
+  while (n >= 8) {
+    memcpy(&v, s, 8);
+    h = (h ^ v) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
+    s += 8;
+    n -= 8;
   }
+  v = 0;
+  memcpy(&v, s, n);
+  h = (h ^ v) * 0x94d049bb133111ebull;
   return h ^ (h >> 29);
 }
 
@@ -162,6 +175,8 @@ void tm__prep_free(tm__prep *p) {
   tm__toks_free(&p->toks);
   free(p->core);
   free(p->grams);
+  free(p->gtok);
+  free(p->occ);
   free(p->cps);
   memset(p, 0, sizeof *p);
 }
@@ -206,10 +221,25 @@ static void sort_u64(uint64_t *v, size_t n) {
   }
 }
 
+static int cmp_occ(const void *a, const void *b) {
+  const struct tm__gocc *x = a, *y = b;
+  return x->key < y->key ? -1 : x->key > y->key;
+}
+
 tm_status tm__prep_text(tm__prep *p, const char *fold, size_t len) {
   tm_status s = tm__prep_text_unsorted(p, fold, len);
+  bool ok = true;
 
-  if (s == TM_OK && p->ngrams > 1) {
+  if (s != TM_OK)
+    return s;
+  GROW(p->occ, p->occcap, p->ngrams + 1, ok);
+  if (!ok)
+    return TM_NOMEM;
+  for (size_t k = 0; k < p->ngrams; k++)
+    p->occ[k] = (struct tm__gocc){p->grams[k], p->gtok[k]};
+  p->nocc = p->ngrams;
+  qsort(p->occ, p->nocc, sizeof *p->occ, cmp_occ);
+  if (p->ngrams > 1) {
     size_t w = 1;
     sort_u64(p->grams, p->ngrams);
     for (size_t k = 1; k < p->ngrams; k++)
@@ -222,6 +252,7 @@ tm_status tm__prep_text(tm__prep *p, const char *fold, size_t len) {
 
 tm_status tm__prep_text_unsorted(tm__prep *p, const char *fold, size_t len) {
   uint32_t prev_char = 0, run = 0;
+  size_t gmark = 0;
   bool ok = true;
   tm_status s;
   size_t k;
@@ -241,6 +272,12 @@ tm_status tm__prep_text_unsorted(tm__prep *p, const char *fold, size_t len) {
 
     if (t->cls == TM__TK_PUNCT)
       continue;
+    GROW(p->gtok, p->gtcap, p->ngrams + 1, ok);
+    if (!ok)
+      return TM_NOMEM;
+    for (size_t g = gmark; g < p->ngrams; g++)
+      p->gtok[g] = (uint32_t)(p->ncore ? p->ncore - 1 : 0);
+    gmark = p->ngrams;
     p->core[p->ncore++] = (uint32_t)k;
     if (t->cls == TM__TK_CHAR) {
       i = t->b0;
@@ -284,6 +321,11 @@ tm_status tm__prep_text_unsorted(tm__prep *p, const char *fold, size_t len) {
       return TM_NOMEM;
     p->grams[p->ngrams++] = TM__GK_UNI(prev_char);
   }
+  GROW(p->gtok, p->gtcap, p->ngrams + 1, ok);
+  if (!ok)
+    return TM_NOMEM;
+  for (size_t g = gmark; g < p->ngrams; g++)
+    p->gtok[g] = (uint32_t)(p->ncore ? p->ncore - 1 : 0);
   return TM_OK;
 }
 
@@ -421,11 +463,14 @@ static tm_status gram_number(tm__group *g, uint64_t key, uint32_t *out,
 /* Marks a number among a chunk's token ends (texts are far below 2 GiB). */
 #define NUM_BIT 0x80000000u
 
-/* The per-doc work of a build that needs no shared state, done in
- * parallel: folded texts, core tokens and gram keys of docs [first,
- * first + n) of one group. */
+/* A run of docs of one group as read from the database, and then the
+ * per-doc work of a build that needs no shared state, done in parallel
+ * while the reader goes on: folded texts, core tokens, gram keys. */
 typedef struct chunk {
-  uint32_t group, first, n;
+  uint32_t group, first, n; /* docs [first, first + n) of the group */
+  char *in;                 /* the original texts, back to back */
+  size_t inlen, incap;
+  uint32_t *inoff; /* CHUNK_DOCS + 1 */
   char *fold;
   size_t flen, fcap;
   uint32_t *foff; /* n + 1 */
@@ -437,20 +482,29 @@ typedef struct chunk {
   uint32_t *goff; /* n + 1 */
 } chunk;
 
-static void chunk_free(chunk *c) {
+/* Frees C's buffers (once its group is built), keeping C itself. */
+static void chunk_release(chunk *c) {
+  free(c->in);
+  free(c->inoff);
   free(c->fold);
   free(c->foff);
   free(c->tok);
   free(c->toff);
   free(c->grams);
   free(c->goff);
-  c->fold = NULL;
-  c->foff = c->tok = c->toff = c->goff = NULL;
+  c->in = c->fold = NULL;
+  c->inoff = c->foff = c->tok = c->toff = c->goff = NULL;
   c->grams = NULL;
 }
 
-static tm_status chunk_prepare(chunk *c, const tm__group *g, tm_text *text,
-                               tm__prep *p) {
+static void chunk_free(chunk *c) {
+  if (!c)
+    return;
+  chunk_release(c);
+  free(c);
+}
+
+static tm_status chunk_prepare(chunk *c, tm_text *text, tm__prep *p) {
   bool ok = true;
   tm_status s = TM_OK;
 
@@ -460,11 +514,10 @@ static tm_status chunk_prepare(chunk *c, const tm__group *g, tm_text *text,
     return TM_NOMEM;
   c->foff[0] = c->toff[0] = c->goff[0] = 0;
   for (uint32_t i = 0; i < c->n; i++) {
-    const tm__doc *d = &g->docs[c->first + i];
     char *f = NULL;
     size_t flen;
-    if ((s = tm_text_fold(text, NULL, g->arena + d->text, d->text_len, &f)) !=
-        TM_OK)
+    if ((s = tm_text_fold(text, NULL, c->in + c->inoff[i],
+                          c->inoff[i + 1] - c->inoff[i], &f)) != TM_OK)
       return s;
     flen = strlen(f);
     s = tm__prep_text_unsorted(p, f, flen);
@@ -491,6 +544,8 @@ static tm_status chunk_prepare(chunk *c, const tm__group *g, tm_text *text,
     if (c->flen > UINT32_MAX / 2 || c->ngrams > UINT32_MAX / 2)
       return TM_NOMEM;
   }
+  /* the originals are copied to the group by the build; the folded texts
+   * are what remains to read */
   return TM_OK;
 }
 
@@ -548,7 +603,7 @@ static tm_status token_id(tm__group *g, uint32_t *direct, const char *s,
  * count and lays out the posting lists.  Touches nothing but G and its
  * chunks (each freed once consumed).
  */
-static tm_status group_build(tm__group *g, chunk *chunks, size_t nchunks) {
+static tm_status group_build(tm__group *g, chunk **chunks, size_t nchunks) {
   uint32_t *tmp = NULL, *count = NULL, *kcount = NULL, *fill = NULL;
   uint32_t *stamp = NULL, *direct = NULL;
   size_t ntmp = 0, tmpcap = 0, countcap = 0, stampcap = 0, ntokens = 0;
@@ -558,7 +613,7 @@ static tm_status group_build(tm__group *g, chunk *chunks, size_t nchunks) {
   uint32_t i, k;
 
   for (size_t c = 0; c < nchunks; c++)
-    ntokens += chunks[c].ntok / 2;
+    ntokens += chunks[c]->ntok / 2;
   if (!(direct = calloc(0x10000, sizeof *direct)) ||
       !(g->toks = malloc((ntokens + 1) * sizeof *g->toks))) {
     s = TM_NOMEM;
@@ -566,8 +621,8 @@ static tm_status group_build(tm__group *g, chunk *chunks, size_t nchunks) {
   }
   g->tcap = ntokens + 1;
   for (size_t c = 0; c < nchunks; c++) {
-    chunk *ch = &chunks[c];
-    GROW(g->arena, g->acap, g->alen + ch->flen, ok);
+    chunk *ch = chunks[c];
+    GROW(g->arena, g->acap, g->alen + ch->flen + ch->inlen + ch->n, ok);
     GROW(tmp, tmpcap, ntmp + ch->ngrams, ok);
     if (!ok) {
       s = TM_NOMEM;
@@ -577,6 +632,10 @@ static tm_status group_build(tm__group *g, chunk *chunks, size_t nchunks) {
       tm__doc *d = &g->docs[ch->first + j];
       const char *f = ch->fold + ch->foff[j];
       i = ch->first + j;
+      d->text = g->alen;
+      memcpy(g->arena + g->alen, ch->in + ch->inoff[j], d->text_len);
+      g->arena[g->alen + d->text_len] = '\0';
+      g->alen += (size_t)d->text_len + 1;
       d->fold = g->alen;
       d->fold_len = ch->foff[j + 1] - ch->foff[j] - 1;
       memcpy(g->arena + g->alen, f, (size_t)d->fold_len + 1);
@@ -616,7 +675,7 @@ static tm_status group_build(tm__group *g, chunk *chunks, size_t nchunks) {
       }
       d->ngram = (uint32_t)(ntmp - d->gram);
     }
-    chunk_free(ch);
+    chunk_release(ch);
   }
 
   /* Order by token count (stable, so by unit id within a count). */
@@ -673,8 +732,6 @@ static tm_status group_build(tm__group *g, chunk *chunks, size_t nchunks) {
   g->nmain = g->ndocs;
   g->live = g->ndocs;
 out:
-  for (size_t c = 0; c < nchunks; c++)
-    chunk_free(&chunks[c]);
   free(direct);
   free(tmp);
   free(count);
@@ -840,20 +897,53 @@ static tm_status read_colls(tm_db *db, tm__ustate *st) {
 
 /* ----------------------------------------------------------- the build */
 
-/* A build's work: first every chunk (in parallel), then every group. */
+/*
+ * A build's work.  The reader (the calling thread) fills a chunk per group
+ * and queues each one it fills; workers fold and tokenize queued chunks
+ * meanwhile.  Once the reader is done and every chunk is prepared, the
+ * groups are built, one per thread at a time.
+ */
 typedef struct build_job {
   tm__ustate *st;
-  chunk *chunks; /* by group, in doc order */
-  size_t nchunks;
-  size_t *group_chunk; /* first chunk of each group; ngroups + 1 */
-  uint32_t *order;     /* groups, largest first */
-  size_t next_chunk;
+  chunk **all; /* every chunk, in the order made */
+  size_t nall, allcap;
+  chunk **queue; /* chunks to prepare */
+  size_t qhead, qtail, qcap;
+  size_t prepared;
+  bool reading_done;
+  uint32_t *order; /* groups, largest first (stage two) */
   uint32_t next_group;
-  size_t chunks_done;
   pthread_mutex_t mu;
   pthread_cond_t cv;
   tm_status status;
 } build_job;
+
+static void job_fail(build_job *job, tm_status s) {
+  if (s != TM_OK && job->status == TM_OK)
+    job->status = s;
+  pthread_cond_broadcast(&job->cv);
+}
+
+/* Queues C for preparation.  Caller holds job->mu. */
+static bool job_push(build_job *job, chunk *c) {
+  bool ok = true;
+  GROW(job->queue, job->qcap, job->qtail + 1, ok);
+  if (!ok)
+    return false;
+  job->queue[job->qtail++] = c;
+  pthread_cond_signal(&job->cv);
+  return true;
+}
+
+/* The chunks of group G in doc order (NULL on OOM). */
+static chunk **group_chunks(build_job *job, uint32_t g, size_t *n) {
+  chunk **v = malloc((job->nall + 1) * sizeof *v);
+  *n = 0;
+  for (size_t i = 0; v && i < job->nall; i++)
+    if (job->all[i]->group == g)
+      v[(*n)++] = job->all[i];
+  return v;
+}
 
 static void *build_worker(void *arg) {
   build_job *job = arg;
@@ -861,49 +951,38 @@ static void *build_worker(void *arg) {
   tm__prep p = {0};
   tm_status s = tm_text_open(&text);
 
-  /* Stage 1: chunks, largest group first. */
-  for (;;) {
-    size_t c;
-    pthread_mutex_lock(&job->mu);
-    if (s != TM_OK && job->status == TM_OK)
-      job->status = s;
-    if (job->status != TM_OK || job->next_chunk == job->nchunks) {
-      pthread_mutex_unlock(&job->mu);
-      break;
-    }
-    c = job->next_chunk++;
-    pthread_mutex_unlock(&job->mu);
-    s = chunk_prepare(&job->chunks[c], &job->st->groups[job->chunks[c].group],
-                      text, &p);
-    pthread_mutex_lock(&job->mu);
-    job->chunks_done++;
-    if (s != TM_OK && job->status == TM_OK)
-      job->status = s;
-    if (job->chunks_done == job->nchunks || job->status != TM_OK)
-      pthread_cond_broadcast(&job->cv);
-    pthread_mutex_unlock(&job->mu);
-  }
   pthread_mutex_lock(&job->mu);
-  if (s != TM_OK && job->status == TM_OK)
-    job->status = s;
-  while (job->status == TM_OK && job->chunks_done < job->nchunks)
-    pthread_cond_wait(&job->cv, &job->mu);
-  pthread_mutex_unlock(&job->mu);
-  /* Stage 2: groups. */
+  job_fail(job, s);
+  /* Stage 1: prepare chunks as the reader queues them. */
   for (;;) {
-    uint32_t g;
-    pthread_mutex_lock(&job->mu);
-    if (s != TM_OK && job->status == TM_OK)
-      job->status = s;
-    g = job->status == TM_OK && job->next_group < job->st->ngroups
-            ? job->order[job->next_group++]
-            : UINT32_MAX;
-    pthread_mutex_unlock(&job->mu);
-    if (g == UINT32_MAX)
+    chunk *c;
+    while (job->status == TM_OK && job->qhead == job->qtail &&
+           !job->reading_done)
+      pthread_cond_wait(&job->cv, &job->mu);
+    if (job->status != TM_OK || job->qhead == job->qtail)
       break;
-    s = group_build(&job->st->groups[g], job->chunks + job->group_chunk[g],
-                    job->group_chunk[g + 1] - job->group_chunk[g]);
+    c = job->queue[job->qhead++];
+    pthread_mutex_unlock(&job->mu);
+    s = chunk_prepare(c, text, &p);
+    pthread_mutex_lock(&job->mu);
+    job_fail(job, s);
+    if (++job->prepared == job->nall && job->reading_done)
+      pthread_cond_broadcast(&job->cv);
   }
+  while (job->status == TM_OK && job->prepared < job->nall)
+    pthread_cond_wait(&job->cv, &job->mu);
+  /* Stage 2: groups. */
+  while (job->status == TM_OK && job->next_group < job->st->ngroups) {
+    uint32_t g = job->order[job->next_group++];
+    size_t n;
+    chunk **list = group_chunks(job, g, &n);
+    pthread_mutex_unlock(&job->mu);
+    s = list ? group_build(&job->st->groups[g], list, n) : TM_NOMEM;
+    free(list);
+    pthread_mutex_lock(&job->mu);
+    job_fail(job, s);
+  }
+  pthread_mutex_unlock(&job->mu);
   tm__prep_free(&p);
   tm_text_close(text);
   return NULL;
@@ -915,65 +994,6 @@ static int cmp_group_size(const void *a, const void *b, void *ctx) {
   size_t x = st->groups[*(const uint32_t *)a].alen;
   size_t y = st->groups[*(const uint32_t *)b].alen;
   return x > y ? -1 : x < y;
-}
-
-/* Builds every group on up to BUILD_THREADS threads. */
-static tm_status build_groups(tm__ustate *st) {
-  pthread_t threads[BUILD_THREADS];
-  build_job job = {.st = st, .status = TM_OK};
-  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  int nthreads = 0, want;
-  size_t c = 0;
-
-  if (st->ngroups == 0)
-    return TM_OK;
-  want = ncpu < 1 ? 1 : ncpu > BUILD_THREADS ? BUILD_THREADS : (int)ncpu;
-  if (!(job.order = malloc(st->ngroups * sizeof *job.order)) ||
-      !(job.group_chunk =
-            malloc(((size_t)st->ngroups + 1) * sizeof *job.group_chunk))) {
-    free(job.order);
-    return TM_NOMEM;
-  }
-  for (uint32_t g = 0; g < st->ngroups; g++) {
-    job.order[g] = g;
-    job.nchunks += (st->groups[g].ndocs + CHUNK_DOCS - 1) / CHUNK_DOCS;
-  }
-  qsort_r(job.order, st->ngroups, sizeof *job.order, cmp_group_size, st);
-  if (!(job.chunks = calloc(job.nchunks + 1, sizeof *job.chunks))) {
-    free(job.order);
-    free(job.group_chunk);
-    return TM_NOMEM;
-  }
-  /* Chunks in group order (so each group's are contiguous); stage 1 takes
-   * them in that order, which is fine: it has no per-group tail. */
-  for (uint32_t g = 0; g < st->ngroups; g++) {
-    job.group_chunk[g] = c;
-    for (uint32_t first = 0; first < st->groups[g].ndocs; first += CHUNK_DOCS) {
-      job.chunks[c].group = g;
-      job.chunks[c].first = first;
-      job.chunks[c].n = st->groups[g].ndocs - first < CHUNK_DOCS
-                            ? st->groups[g].ndocs - first
-                            : CHUNK_DOCS;
-      c++;
-    }
-  }
-  job.group_chunk[st->ngroups] = c;
-  pthread_mutex_init(&job.mu, NULL);
-  pthread_cond_init(&job.cv, NULL);
-  for (int i = 1; i < want; i++)
-    if (pthread_create(&threads[nthreads], NULL, build_worker, &job) == 0)
-      nthreads++;
-  build_worker(&job);
-  for (int i = 0; i < nthreads; i++)
-    pthread_join(threads[i], NULL);
-  pthread_cond_destroy(&job.cv);
-  pthread_mutex_destroy(&job.mu);
-  for (size_t i = 0; i < job.nchunks; i++)
-    chunk_free(&job.chunks[i]);
-  free(job.chunks);
-  free(job.group_chunk);
-  free(job.order);
-  return job.status;
 }
 
 /* Lays out every unit's doc references after the groups renumbered their
@@ -1003,32 +1023,104 @@ static tm_status build_refs(tm__ustate *st) {
   return TM_OK;
 }
 
-/* Reads every live unit into a new state and builds it. */
+/* Appends a doc (unit SLOT, language LANG, text) to group G and to the
+ * chunk being filled for it, queueing the chunk when full.  The group's
+ * arena only counts the bytes here (its texts are copied when it is
+ * built).  Caller is the reader; takes job->mu only to queue. */
+static tm_status read_doc(build_job *job, chunk **cur, uint32_t g,
+                          uint32_t slot, uint32_t lang, const char *text,
+                          size_t tlen) {
+  tm__group *gr = &job->st->groups[g];
+  chunk *c = cur[g];
+  bool ok = true;
+  tm__doc *d;
+
+  if (tlen > UINT32_MAX / 2)
+    return TM_TOOBIG;
+  GROW(gr->docs, gr->cap, (size_t)gr->ndocs + 1, ok);
+  if (!ok)
+    return TM_NOMEM;
+  if (!c) {
+    if (!(c = calloc(1, sizeof *c)) ||
+        !(c->inoff = malloc((CHUNK_DOCS + 1) * sizeof *c->inoff))) {
+      chunk_free(c);
+      return TM_NOMEM;
+    }
+    c->group = g;
+    c->first = gr->ndocs;
+    pthread_mutex_lock(&job->mu);
+    GROW(job->all, job->allcap, job->nall + 1, ok);
+    if (ok)
+      job->all[job->nall++] = c;
+    pthread_mutex_unlock(&job->mu);
+    if (!ok) {
+      chunk_free(c);
+      return TM_NOMEM;
+    }
+    cur[g] = c;
+  }
+  GROW(c->in, c->incap, c->inlen + tlen, ok);
+  if (!ok)
+    return TM_NOMEM;
+  memcpy(c->in + c->inlen, text, tlen);
+  c->inoff[c->n] = (uint32_t)c->inlen;
+  c->inlen += tlen;
+  c->inoff[++c->n] = (uint32_t)c->inlen;
+  d = &gr->docs[gr->ndocs++];
+  memset(d, 0, sizeof *d);
+  d->unit = slot;
+  d->lang = lang;
+  d->text_len = (uint32_t)tlen;
+  gr->alen += tlen; /* only the size, for the build's order */
+  if (c->n == CHUNK_DOCS) {
+    pthread_mutex_lock(&job->mu);
+    ok = job_push(job, c);
+    pthread_mutex_unlock(&job->mu);
+    cur[g] = NULL;
+    if (!ok)
+      return TM_NOMEM;
+  }
+  return TM_OK;
+}
+
+/* Reads every live unit into a new state and builds it: the rows are read
+ * on this thread while up to BUILD_THREADS - 1 others fold and tokenize
+ * what is read, then every thread builds groups. */
 static tm_status ustate_build(tm_db *db, tm__ustate **out) {
   tm__ustate *st = calloc(1, sizeof *st);
+  build_job job = {.st = st, .status = TM_OK};
+  pthread_t threads[BUILD_THREADS];
+  chunk **cur = NULL;
   sqlite3_stmt *q;
   int64_t last = 0;
-  uint32_t slot = 0, lang = UINT32_MAX;
-  const char *last_tag = NULL;
+  uint32_t slot = 0, lang = UINT32_MAX, ncur = 0;
   char tag[TM_LANG_MAX] = "";
-  bool began = false, ok = true;
-  tm_status s;
-  int rc;
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  int nthreads = 0, want;
+  bool began = false;
+  tm_status s = TM_OK;
+  int rc = SQLITE_DONE;
 
   *out = NULL;
   if (!st)
     return TM_NOMEM;
+  pthread_mutex_init(&job.mu, NULL);
+  pthread_cond_init(&job.cv, NULL);
+  want = ncpu < 1 ? 1 : ncpu > BUILD_THREADS ? BUILD_THREADS : (int)ncpu;
+  for (int i = 1; i < want; i++)
+    if (pthread_create(&threads[nthreads], NULL, build_worker, &job) == 0)
+      nthreads++;
   /* One read transaction: a consistent snapshot, and faster. */
   if (sqlite3_get_autocommit(db->sql)) {
     if ((s = tm__exec(db, TM__STMT_IDX_READ_BEGIN)) != TM_OK)
-      goto fail;
+      goto read_done;
     began = true;
   }
   if ((s = read_colls(db, st)) != TM_OK)
-    goto fail;
+    goto read_done;
   if (!(q = tm__stmt(db, TM__STMT_IDX_UNITS))) {
     s = TM_DB;
-    goto fail;
+    goto read_done;
   }
   sqlite3_bind_int64(q, 1, 0);
   sqlite3_bind_int64(q, 2, INT64_MAX);
@@ -1037,8 +1129,7 @@ static tm_status ustate_build(tm_db *db, tm__ustate **out) {
     const char *ltag = (const char *)sqlite3_column_text(q, 4);
     const char *text = (const char *)sqlite3_column_text(q, 5);
     size_t tlen = (size_t)sqlite3_column_bytes(q, 5);
-    tm__group *g;
-    tm__doc *d;
+    uint32_t g;
 
     if (!ltag || !text)
       continue;
@@ -1052,44 +1143,76 @@ static tm_status ustate_build(tm_db *db, tm__ustate **out) {
       u->updated = sqlite3_column_int64(q, 3);
       last = id;
     }
-    if (!last_tag || strcmp(ltag, tag) != 0) {
+    if (lang == UINT32_MAX || strcmp(ltag, tag) != 0) {
       if ((s = lang_index(st, ltag, &lang)) != TM_OK)
         break;
       snprintf(tag, sizeof tag, "%s", ltag);
-      last_tag = tag;
     }
-    g = &st->groups[st->langs[lang].group];
-    GROW(g->docs, g->cap, (size_t)g->ndocs + 1, ok);
-    if (!ok || tlen > UINT32_MAX) {
-      s = TM_NOMEM;
-      break;
+    g = st->langs[lang].group;
+    if (g >= ncur) {
+      chunk **nc = realloc(cur, (st->ngroups + 1) * sizeof *nc);
+      if (!nc) {
+        s = TM_NOMEM;
+        break;
+      }
+      cur = nc;
+      while (ncur <= g)
+        cur[ncur++] = NULL;
     }
-    d = &g->docs[g->ndocs];
-    memset(d, 0, sizeof *d);
-    d->unit = slot;
-    d->lang = lang;
-    d->text_len = (uint32_t)tlen;
-    if ((s = arena_add(g, text, tlen, &d->text)) != TM_OK)
+    if ((s = read_doc(&job, cur, g, slot, lang, text, tlen)) != TM_OK)
       break;
-    g->ndocs++;
   }
   if (s == TM_OK && rc != SQLITE_DONE)
     s = tm__sql_error(db);
   sqlite3_reset(q);
-  if (began) {
-    tm__exec(db, TM__STMT_COMMIT);
-    began = false;
-  }
-  if (s != TM_OK || (s = build_groups(st)) != TM_OK ||
-      (s = build_refs(st)) != TM_OK)
-    goto fail;
-  *out = st;
-  return TM_OK;
-fail:
+read_done:
   if (began)
     tm__exec(db, TM__STMT_COMMIT);
-  ustate_free(st);
-  return s;
+  /* The partial chunks, then the groups' order for stage two. */
+  pthread_mutex_lock(&job.mu);
+  for (uint32_t g = 0; s == TM_OK && g < ncur; g++)
+    if (cur[g] && !job_push(&job, cur[g]))
+      s = TM_NOMEM;
+  if (s == TM_OK &&
+      !(job.order = malloc((st->ngroups + 1) * sizeof *job.order)))
+    s = TM_NOMEM;
+  if (s == TM_OK) {
+    for (uint32_t g = 0; g < st->ngroups; g++)
+      job.order[g] = g;
+    qsort_r(job.order, st->ngroups, sizeof *job.order, cmp_group_size, st);
+    /* the arenas held only sizes so far */
+    for (uint32_t g = 0; g < st->ngroups; g++)
+      st->groups[g].alen = 0;
+  }
+  job.reading_done = true;
+  job_fail(&job, s);
+  pthread_cond_broadcast(&job.cv);
+  pthread_mutex_unlock(&job.mu);
+  build_worker(&job);
+  for (int i = 0; i < nthreads; i++)
+    pthread_join(threads[i], NULL);
+  s = job.status;
+  for (size_t i = 0; i < job.nall; i++)
+    chunk_free(job.all[i]);
+  free(job.all);
+  free(job.queue);
+  free(job.order);
+  free(cur);
+  pthread_cond_destroy(&job.cv);
+  pthread_mutex_destroy(&job.mu);
+  if (s == TM_OK)
+    s = build_refs(st);
+#if defined(__GLIBC__)
+  /* The build's buffers were freed on several threads' heaps, which keep
+   * them: give them back, or a server holds twice the index for good. */
+  malloc_trim(0);
+#endif
+  if (s != TM_OK) {
+    ustate_free(st);
+    return s;
+  }
+  *out = st;
+  return TM_OK;
 }
 
 /* ---------------------------------------------------------- the updates */

@@ -1165,15 +1165,36 @@ static uint32_t common_grams(const uint64_t *a, size_t na, const uint64_t *b,
 #define JBINS 1024
 /* A gram whose restricted list holds more than 1/COMMON_SHARE of the range
  * (and more than COMMON_MIN docs) is not counted. */
-#define COMMON_SHARE 32
+#define COMMON_SHARE 16
+#define COMMON_MIN 2048
 /* Docs with the query's exact text scored at most. */
 #define EXACT_MAX 64
-#define COMMON_MIN 2048
 
 typedef struct plist {
   const uint32_t *p;
   uint32_t n;
+  uint64_t key;
 } plist;
+
+/* Marks in COVERED the query tokens that produce gram KEY; returns how
+ * many it newly marked. */
+static uint32_t cover(const tm__prep *p, uint64_t key, uint8_t *covered) {
+  size_t lo = 0, hi = p->nocc;
+  uint32_t k = 0;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (p->occ[mid].key < key)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (; lo < p->nocc && p->occ[lo].key == key; lo++)
+    if (!covered[p->occ[lo].tok]) {
+      covered[p->occ[lo].tok] = 1;
+      k++;
+    }
+  return k;
+}
 
 static uint32_t jaccard_bin(uint32_t common, uint32_t nq, uint32_t nd) {
   uint32_t uni;
@@ -1239,13 +1260,25 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
       x = lower_bound(p, np, lo);
       lists[nl].p = p + x;
       lists[nl].n = lower_bound(p + x, np - x, hi);
+      lists[nl].key = q->prep.grams[k];
       nl++;
     }
     /* The grams in a large share of the range tell docs apart the least
      * and cost the most to count: leave them out, but always keep the
-     * rarer half of the query's grams. */
+     * rarer half of the query's grams, and enough of them to cover more
+     * than 30% of the query's tokens (a 70% match may have lost all the
+     * others: "%s з %s" for "%s з Бікубічне %s" shares no rare gram). */
     if (nl > 2) {
-      uint32_t common = (hi - lo) / COMMON_SHARE, kept = 0;
+      uint32_t common = (hi - lo) / COMMON_SHARE, kept = 0, ncov = 0;
+      uint32_t need = n * 3 / 10 + 1;
+      uint8_t *covered = calloc(n + 1, 1);
+      if (!covered) {
+        free(lists);
+        free(cnt);
+        free(touched);
+        free(hist);
+        return TM_NOMEM;
+      }
       if (common < COMMON_MIN)
         common = COMMON_MIN;
       for (size_t k = 1; k < nl; k++)
@@ -1254,8 +1287,10 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
           lists[j] = lists[j - 1];
           lists[j - 1] = t;
         }
-      while (kept < nl && (kept < (nl + 1) / 2 || lists[kept].n <= common))
-        kept++;
+      while (kept < nl &&
+             (kept < (nl + 1) / 2 || lists[kept].n <= common || ncov < need))
+        ncov += cover(&q->prep, lists[kept++].key, covered);
+      free(covered);
       nl = kept;
     }
     nq = (uint32_t)nl;
@@ -1315,9 +1350,9 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
       continue;
     GROW(v, cap, nv + 1, ok);
     if (ok)
-      v[nv++] = (cand){d, c,
-                       jaccard_bin(c, (uint32_t)q->prep.ngrams, doc->ngram),
-                       doc->ntok};
+      v[nv++] =
+          (cand){d, c, jaccard_bin(c, (uint32_t)q->prep.ngrams, doc->ngram),
+                 doc->ntok};
   }
   if (ok && nv > 1) {
     /* Most alike first (a counting sort on the bins), so that the best

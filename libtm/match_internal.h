@@ -255,6 +255,13 @@ typedef struct tm__prep {
   size_t ncore, ccap;
   uint64_t *grams;
   size_t ngrams, gcap;
+  uint32_t *gtok; /* before sorting: the core token of each gram */
+  size_t gtcap;
+  struct tm__gocc { /* after sorting: every gram with its token, by key */
+    uint64_t key;
+    uint32_t tok;
+  } * occ;
+  size_t nocc, occcap;
   uint32_t *cps;
   size_t cpcap;
 } tm__prep;
