@@ -49,7 +49,11 @@ test:
 
 bench: build
 	@scripts/deps.sh bench
-	@echo "See bench/README.md for each benchmark."
+	$(BUILD)/bench/bench_import
+	$(BUILD)/bench/bench_match
+	$(BUILD)/bench/bench_terms
+	$(BUILD)/bench/bench_analyze
+	BUILD=$(BUILD) bench/bench_http.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
