@@ -303,6 +303,10 @@ enum MHD_Result http_send(struct request *rq) {
 
 /* -------------------------------------------------------------- daemon */
 
+/* libmicrohttpd's own messages; FMT is its format. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
   struct server *srv = cls;
   char msg[512];

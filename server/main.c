@@ -50,22 +50,16 @@ static bool parse_size(const char *s, size_t *out) {
   v = strtoull(s, &end, 10);
   if (errno || end == s || s[0] == '-')
     return false;
-  switch (*end) {
-  case 'G':
-  case 'g':
-    v <<= 10;
-    /* fall through */
-  case 'M':
-  case 'm':
-    v <<= 10;
-    /* fall through */
-  case 'K':
-  case 'k':
-    v <<= 10;
+  unsigned shift = *end == 'K' || *end == 'k'   ? 10
+                   : *end == 'M' || *end == 'm' ? 20
+                   : *end == 'G' || *end == 'g' ? 30
+                                                : 0;
+  if (shift) {
+    /* Checked before the shift, which would wrap silently. */
+    if (v > (SIZE_MAX / 2) >> shift)
+      return false;
+    v <<= shift;
     end++;
-    break;
-  default:
-    break;
   }
   if (*end || v == 0 || v > SIZE_MAX / 2)
     return false;
