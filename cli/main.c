@@ -3,6 +3,7 @@
  * libtm and prints; every capability lives in the library.  Commands are a
  * table: name, handler, usage and help.
  */
+#include "render.h"
 #include "tm.h"
 
 #include <errno.h>
@@ -429,22 +430,6 @@ static int cmd_token(cli *c) {
 
 /* ----------------------------------------------------------- stats */
 
-static json_t *collections_json(const tm_collection *v, size_t n, bool units) {
-  json_t *a = json_array();
-
-  for (size_t i = 0; a && i < n; i++) {
-    json_t *langs = json_object();
-    for (size_t k = 0; langs && k < v[i].nlangs; k++)
-      json_object_set_new(langs, v[i].langs[k].lang,
-                          json_integer(v[i].langs[k].count));
-    json_array_append_new(a, json_pack("{s:s, s:I, s:o*}", "name", v[i].name,
-                                       units ? "units" : "entries",
-                                       (json_int_t)v[i].records, "languages",
-                                       langs));
-  }
-  return a;
-}
-
 static void print_collections(const char *title, const tm_collection *v,
                               size_t n, const char *what) {
   printf("%s:\n", title);
@@ -479,9 +464,9 @@ static int cmd_stats(cli *c) {
   if ((s = tm_stats(c->db, &mem, &nmem, &glo, &nglo)) != TM_OK)
     return fail(c, s);
   if (as_json) {
-    json_t *j =
-        json_pack("{s:o, s:o}", "memories", collections_json(mem, nmem, true),
-                  "glossaries", collections_json(glo, nglo, false));
+    json_t *j = json_pack("{s:o, s:o}", "memories",
+                          json_collections(mem, nmem, TM_MEMORY), "glossaries",
+                          json_collections(glo, nglo, TM_GLOSSARY));
     char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     if (!text) {
       json_decref(j);
@@ -612,109 +597,6 @@ static char *read_input(const char *path, size_t limit, size_t *len) {
   return buf;
 }
 
-/* TAG is one of the analysis's languages or a subtag of one; every tag
- * when it asked for no targets. */
-static bool wanted_lang(const tm_analysis *a, const char *tag) {
-  size_t n = strlen(a->lang);
-
-  if (!a->nto ||
-      (strncmp(tag, a->lang, n) == 0 && (tag[n] == '\0' || tag[n] == '-')))
-    return true;
-  for (size_t i = 0; i < a->nto; i++) {
-    n = strlen(a->to[i]);
-    if (strncmp(tag, a->to[i], n) == 0 && (tag[n] == '\0' || tag[n] == '-'))
-      return true;
-  }
-  return false;
-}
-
-/* An entry's terms by language, as term search renders them. */
-static json_t *entry_terms_json(const tm_analysis *an, const tm_entry *e) {
-  json_t *o = json_object();
-
-  for (size_t i = 0; o && e && i < e->nterms; i++) {
-    const tm_term *t = &e->terms[i];
-    json_t *a = json_object_get(o, t->lang), *j;
-    if (!wanted_lang(an, t->lang))
-      continue;
-    if (!a) {
-      a = json_array();
-      json_object_set_new(o, t->lang, a);
-    }
-    j = json_pack("{s:s, s:s}", "text", t->text, "status",
-                  tm_term_status_name(t->status));
-    if (j && t->type != TM_TERM_FULL)
-      json_object_set_new(j, "type", json_string(tm_term_type_name(t->type)));
-    if (j && t->note)
-      json_object_set_new(j, "note", json_string(t->note));
-    if (j && t->pos)
-      json_object_set_new(j, "pos", json_string(t->pos));
-    json_array_append_new(a, j);
-  }
-  return o;
-}
-
-static json_t *span_json(tm_span sp) {
-  return json_pack("[I, I]", (json_int_t)sp.start, (json_int_t)sp.end);
-}
-
-/* The analysis as POST /api/v1/analyze answers it. */
-static json_t *analysis_json(const tm_analysis *a) {
-  json_t *terms = json_array(), *sents = json_array(), *cands = json_array(),
-         *to = json_array();
-
-  for (size_t i = 0; i < a->nto; i++)
-    json_array_append_new(to, json_string(a->to[i]));
-  for (size_t i = 0; i < a->nterms; i++) {
-    const tm_analysis_term *t = &a->terms[i];
-    json_t *offs = json_array();
-    for (size_t k = 0; k < t->count; k++)
-      json_array_append_new(offs, span_json(t->offsets[k]));
-    json_array_append_new(
-        terms, json_pack("{s:I, s:s, s:o, s:I, s:s?, s:o, s:s?, s:s?, s:s?}",
-                         "entry", (json_int_t)t->entry, "surface", t->surface,
-                         "offsets", offs, "count", (json_int_t)t->count,
-                         "glossary", t->e ? t->e->glossary : NULL, "terms",
-                         entry_terms_json(a, t->e), "definition",
-                         t->e ? t->e->definition : NULL, "note",
-                         t->e ? t->e->note : NULL, "domain",
-                         t->e ? t->e->domain : NULL));
-  }
-  for (size_t i = 0; i < a->nsentences; i++) {
-    const tm_analysis_sentence *s = &a->sentences[i];
-    json_t *m = json_null();
-    if (s->match) {
-      json_t *tg = json_object();
-      for (size_t k = 0; k < s->match->ntargets; k++)
-        json_object_set_new(tg, s->match->targets[k].lang,
-                            json_string(s->match->targets[k].text));
-      json_decref(m);
-      m = json_pack("{s:I, s:s?, s:i, s:s?, s:s, s:o, s:s}", "unit",
-                    (json_int_t)s->match->unit, "memory", s->match->memory,
-                    "score", s->match->score, "source_lang",
-                    s->match->source_lang, "source", s->match->source,
-                    "targets", tg, "status",
-                    tm_record_status_name(s->match->status));
-    }
-    json_array_append_new(sents, json_pack("{s:I, s:I, s:s, s:o}", "start",
-                                           (json_int_t)s->span.start, "end",
-                                           (json_int_t)s->span.end, "text",
-                                           s->text, "match", m));
-  }
-  for (size_t i = 0; i < a->ncandidates; i++) {
-    const tm_candidate *c = &a->candidates[i];
-    json_array_append_new(cands,
-                          json_pack("{s:s, s:s?, s:s, s:I, s:f, s:o}", "text",
-                                    c->text, "abbreviation", c->abbreviation,
-                                    "kind", tm_candidate_kind_name(c->kind),
-                                    "count", (json_int_t)c->count, "score",
-                                    c->score, "first", span_json(c->first)));
-  }
-  return json_pack("{s:s, s:o, s:I, s:o, s:o, s:o}", "lang", a->lang, "to", to,
-                   "words", (json_int_t)a->words, "terms", terms, "sentences",
-                   sents, "candidates", cands);
-}
-
 static int cmd_analyze(cli *c) {
   static const struct option opts[] = {
       {"lang", required_argument, 0, 'l'},
@@ -827,7 +709,17 @@ static int cmd_analyze(cli *c) {
     goto done;
   }
   if (strcmp(format, "json") == 0) {
-    json_t *j = analysis_json(a);
+    /* The terms in the document's language and the targets, as the API
+     * gives them; every language when no target was asked for. */
+    const char **keep = calloc(a->nto + 1, sizeof *keep);
+    json_t *j = NULL;
+    if (keep) {
+      keep[0] = a->lang;
+      for (size_t i = 0; i < a->nto; i++)
+        keep[i + 1] = a->to[i];
+      j = json_analysis(a, &(render_langs){keep, a->nto ? a->nto + 1 : 0});
+      free(keep);
+    }
     if (!j ||
         json_dumpf(j, out, JSON_INDENT(2) | JSON_REAL_PRECISION(4)) != 0 ||
         fputc('\n', out) == EOF)
@@ -857,6 +749,18 @@ done:
   free(to);
   free(tobuf);
   return rc;
+}
+
+/* Prints J (stolen) as indented JSON; 1 when it could not be made. */
+static int print_json(cli *c, json_t *j) {
+  char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+
+  json_decref(j);
+  if (!text)
+    return fail(c, TM_NOMEM);
+  printf("%s\n", text);
+  free(text);
+  return 0;
 }
 
 /* ----------------------------------------------- match, concordance */
@@ -895,8 +799,10 @@ static int search_units(cli *c, const command *cmd, bool concordance) {
                                        {"min", required_argument, 0, 'n'},
                                        {"limit", required_argument, 0, 'l'},
                                        {"approved", no_argument, 0, 'a'},
+                                       {"json", no_argument, 0, 'j'},
                                        {0, 0, 0, 0}};
   tm_match_opts o = {0};
+  bool as_json = false;
   const char **to = NULL;
   char *tobuf = NULL;
   tm_index *idx = NULL;
@@ -908,7 +814,7 @@ static int search_units(cli *c, const command *cmd, bool concordance) {
 
   o.min = 70;
   o.limit = concordance ? 20 : 5;
-  while ((ch = next_opt(c, "f:t:m:n:l:a", opts)) != -1) {
+  while ((ch = next_opt(c, "f:t:m:n:l:aj", opts)) != -1) {
     switch (ch) {
     case 'f':
       o.from = optarg;
@@ -936,6 +842,9 @@ static int search_units(cli *c, const command *cmd, bool concordance) {
     case 'a':
       o.approved_only = 1;
       break;
+    case 'j':
+      as_json = true;
+      break;
     default:
       die_usage(cmd, "unknown option");
     }
@@ -956,6 +865,20 @@ static int search_units(cli *c, const command *cmd, bool concordance) {
                   : tm_match_find(idx, c->db, c->argv[optind], &o, &m, &n);
   if (s != TM_OK) {
     rc = fail(c, s);
+    goto out;
+  }
+  if (as_json) {
+    /* As GET /api/v1/tm/match and /api/v1/tm/concordance answer. */
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++)
+      if (json_array_append_new(list, concordance ? json_concordance(&m[i])
+                                                  : json_match(&m[i])) != 0) {
+        json_decref(list);
+        list = NULL;
+      }
+    rc = print_json(c, json_pack("{s:s, s:s, s:o}", "query", c->argv[optind],
+                                 concordance ? "lang" : "from", o.from,
+                                 "matches", list));
     goto out;
   }
   if (n == 0)
@@ -994,9 +917,11 @@ static int cmd_terms(cli *c) {
                                        {"glossary", required_argument, 0, 'g'},
                                        {"limit", required_argument, 0, 'n'},
                                        {"approved", no_argument, 0, 'a'},
+                                       {"json", no_argument, 0, 'j'},
                                        {0, 0, 0, 0}};
   const command *cmd = &commands[CMD_TERMS];
   tm_terms_opts o = {0};
+  bool as_json = false;
   tm_index *idx = NULL;
   tm_term_hit *h = NULL;
   size_t n = 0;
@@ -1005,7 +930,7 @@ static int cmd_terms(cli *c) {
   int ch, rc = 0;
 
   o.limit = 10;
-  while ((ch = next_opt(c, "l:g:n:a", opts)) != -1) {
+  while ((ch = next_opt(c, "l:g:n:aj", opts)) != -1) {
     switch (ch) {
     case 'l':
       o.lang = optarg;
@@ -1021,6 +946,9 @@ static int cmd_terms(cli *c) {
     case 'a':
       o.approved_only = 1;
       break;
+    case 'j':
+      as_json = true;
+      break;
     default:
       die_usage(cmd, "unknown option");
     }
@@ -1032,6 +960,18 @@ static int cmd_terms(cli *c) {
   if ((s = tm_index_open(c->db, &idx)) != TM_OK ||
       (s = tm_terms_find(idx, c->db, c->argv[optind], &o, &h, &n)) != TM_OK) {
     rc = fail(c, s);
+    goto out;
+  }
+  if (as_json) {
+    /* As GET /api/v1/terms answers. */
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++)
+      if (json_array_append_new(list, json_term_hit(&h[i], NULL)) != 0) {
+        json_decref(list);
+        list = NULL;
+      }
+    rc = print_json(
+        c, json_pack("{s:s, s:o}", "query", c->argv[optind], "results", list));
     goto out;
   }
   if (n == 0)
@@ -1095,17 +1035,17 @@ static const command commands[NCOMMANDS] = {
      "import.  --no-memories skips the memories (and building their index)."},
     {"match", cmd_match,
      "match TEXT --from LANG [--to LANG[,LANG]] [--memory NAME] [--min N] "
-     "[--limit N] [--approved]",
+     "[--limit N] [--approved] [--json]",
      "Fuzzy matches for a segment from the memories, best first, with the\n"
      "parts that differ from TEXT in [brackets] (docs/matching.md)."},
     {"concordance", cmd_concordance,
      "concordance TEXT --lang LANG [--to LANG[,LANG]] [--memory NAME] "
-     "[--limit N]",
+     "[--limit N] [--json]",
      "Units whose text in LANG contains the words (or, for Korean and\n"
      "other scripts without spaces, the characters) of TEXT."},
     {"terms", cmd_terms,
      "terms QUERY [--lang LANG|any] [--glossary NAME] [--limit N] "
-     "[--approved]",
+     "[--approved] [--json]",
      "Search every term of every glossary the way the booth does: exact,\n"
      "prefix, Korean initials, inflected forms, Latin letters, typos."},
 };

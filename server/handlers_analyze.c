@@ -136,66 +136,6 @@ static bool opt_collection(struct request *rq, const char *name, tm_kind kind,
          (!*out || collection_exists(rq, rq->db, kind, *out));
 }
 
-static json_t *span_json(tm_span s) {
-  return json_pack("[I, I]", (json_int_t)s.start, (json_int_t)s.end);
-}
-
-/* The analysis as the contract's JSON; NULL when memory ran out. */
-static json_t *analysis_json(const tm_analysis *a, const struct langs *only) {
-  json_t *o, *to = json_array(), *terms = json_array(), *sents = json_array(),
-             *cands = json_array();
-  bool ok = to && terms && sents && cands;
-
-  for (size_t i = 0; ok && i < a->nto; i++)
-    ok = json_array_append_new(to, json_string(a->to[i])) == 0;
-  for (size_t i = 0; ok && i < a->nterms; i++) {
-    const tm_analysis_term *t = &a->terms[i];
-    json_t *offs = json_array(), *j;
-    for (size_t k = 0; offs && k < t->count; k++)
-      if (json_array_append_new(offs, span_json(t->offsets[k])) != 0) {
-        json_decref(offs);
-        offs = NULL;
-      }
-    j = json_pack("{s:I, s:s?, s:s, s:o, s:I, s:o, s:o, s:o, s:o}", "entry",
-                  (json_int_t)t->entry, "glossary", t->e->glossary, "surface",
-                  t->surface, "offsets", offs, "count", (json_int_t)t->count,
-                  "terms", json_terms(t->e, only), "definition",
-                  json_str_or_null(t->e->definition), "note",
-                  json_str_or_null(t->e->note), "domain",
-                  json_str_or_null(t->e->domain));
-    ok = json_array_append_new(terms, j) == 0;
-  }
-  for (size_t i = 0; ok && i < a->nsentences; i++) {
-    const tm_analysis_sentence *s = &a->sentences[i];
-    ok = json_array_append_new(
-             sents, json_pack("{s:I, s:I, s:s, s:o}", "start",
-                              (json_int_t)s->span.start, "end",
-                              (json_int_t)s->span.end, "text", s->text, "match",
-                              s->match ? json_match(s->match) : json_null())) ==
-         0;
-  }
-  for (size_t i = 0; ok && i < a->ncandidates; i++) {
-    const tm_candidate *c = &a->candidates[i];
-    ok = json_array_append_new(
-             cands, json_pack("{s:s, s:o, s:s, s:I, s:f, s:o}", "text", c->text,
-                              "abbreviation", json_str_or_null(c->abbreviation),
-                              "kind", tm_candidate_kind_name(c->kind), "count",
-                              (json_int_t)c->count, "score", c->score, "first",
-                              span_json(c->first))) == 0;
-  }
-  if (!ok) {
-    json_decref(to);
-    json_decref(terms);
-    json_decref(sents);
-    json_decref(cands);
-    return NULL;
-  }
-  o = json_pack("{s:s, s:o, s:I, s:o, s:o, s:o}", "lang", a->lang, "to", to,
-                "words", (json_int_t)a->words, "terms", terms, "sentences",
-                sents, "candidates", cands);
-  return o;
-}
-
 struct sheet {
   char *p;
   size_t len, cap;
@@ -337,7 +277,7 @@ void h_analyze(struct request *rq) {
     }
     for (size_t i = 0; i < only.n; i++)
       only.v[i] = only.tag[i];
-    reply_json(rq, 200, analysis_json(a, only.n ? &only : NULL));
+    reply_json(rq, 200, json_analysis(a, (render_langs[]){langs_view(&only)}));
   }
   tm_analysis_free(a);
 }

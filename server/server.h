@@ -19,6 +19,7 @@
 #ifndef TM_SERVER_H
 #define TM_SERVER_H
 
+#include "render.h"
 #include "tm.h"
 
 #include <jansson.h>
@@ -349,19 +350,12 @@ bool param_name(struct request *rq, const char *name, size_t max,
 
 /* ---------------------------------------------------------------- json */
 
-/* Each returns a new value, or NULL when memory ran out. */
-json_t *json_time(int64_t t);
-json_t *json_str_or_null(const char *s);
-json_t *json_unit(const tm_unit *u);
-/* The "terms" object of an entry: {"en": [{"text", "status", ...}]},
- * restricted to ONLY's languages when ONLY is given. */
-json_t *json_terms(const tm_entry *e, const struct langs *only);
-json_t *json_entry(const tm_entry *e);
-json_t *json_match(const tm_match *m);
-json_t *json_concordance(const tm_match *m);
-json_t *json_history(const tm_change *c, size_t n);
-/* [{"name", "units"|"entries", "languages": {...}}], as `tm stats --json` */
-json_t *json_collections(const tm_collection *c, size_t n, tm_kind kind);
+/* libtm's records as JSON: front/render.h.  A struct langs as the
+ * renderer's filter: */
+static inline render_langs langs_view(const struct langs *l) {
+  render_langs v = {l ? l->v : NULL, l ? l->n : 0};
+  return v;
+}
 
 /* A JSON text joined from pieces that jansson renders: jansson encodes
  * every key and value; a jtext only places the braces, brackets and commas

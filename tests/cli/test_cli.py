@@ -161,6 +161,20 @@ def search_terms_matches_and_concordance():
     assert "[북한]" in p.stdout, p.stdout
     p = tm("match", "x", db="search.sqlite", check=False)
     assert p.returncode == 2 and "--from" in p.stderr
+    # --json prints what the API answers
+    j = json.loads(tm("terms", "ㅈㅈㅍㄹ", "--json", db="search.sqlite").stdout)
+    hit = j["results"][0]
+    assert j["query"] == "ㅈㅈㅍㄹ" and hit["matched"]["how"] == "initials", j
+    assert hit["terms"]["ko"][0]["text"] == "전쟁포로", hit
+    assert {"entry", "glossary", "score", "definition", "status"} <= set(hit)
+    j = json.loads(tm("match", "North Korean soldiers were captured in Kursk.",
+                      "--from", "en", "--json", db="search.sqlite").stdout)
+    m = j["matches"][0]
+    assert j["from"] == "en" and 70 <= m["score"] < 100, j
+    assert m["changes"][0]["op"] == "insert" and m["targets"]["ko"], m
+    j = json.loads(tm("concordance", "북한", "--lang", "ko", "--json",
+                      db="search.sqlite").stdout)
+    assert j["matches"][0]["hits"] == [[0, 2]], j
 
 
 def tmx_units(path):
