@@ -33,84 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Output, buffered: the writer is called once per 8 KiB.  The first
- * failure sticks. */
-typedef struct hout {
-  tm__output *o;
-  tm_status s;
-  size_t len;
-  char buf[8192];
-} hout;
-
-static void flush(hout *h) {
-  if (h->s == TM_OK && h->len)
-    h->s = tm__out(h->o, h->buf, h->len);
-  h->len = 0;
-}
-
-static void put(hout *h, const char *s, size_t n) {
-  if (h->s != TM_OK)
-    return;
-  if (h->len + n > sizeof h->buf) {
-    flush(h);
-    if (n > sizeof h->buf) {
-      if (h->s == TM_OK)
-        h->s = tm__out(h->o, s, n);
-      return;
-    }
-  }
-  memcpy(h->buf + h->len, s, n);
-  h->len += n;
-}
-
-static void puts_(hout *h, const char *s) {
-  put(h, s, strlen(s));
-}
-
-/* S as HTML text or attribute value.  S is valid UTF-8 (from the
- * database). */
-static void put_esc(hout *h, const char *s) {
-  const unsigned char *p = (const unsigned char *)s, *run = p;
-
-  for (; p && *p; p++) {
-    const char *rep = NULL;
-    size_t skip = 1;
-    switch (*p) {
-    case '&':
-      rep = "&amp;";
-      break;
-    case '<':
-      rep = "&lt;";
-      break;
-    case '>':
-      rep = "&gt;";
-      break;
-    case '"':
-      rep = "&quot;";
-      break;
-    case '\'':
-      rep = "&#39;";
-      break;
-    default:
-      if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') || *p == 0x7F)
-        rep = "\xEF\xBF\xBD";
-      else if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
-        rep = "\xEF\xBF\xBD"; /* C1 controls */
-        skip = 2;
-      }
-      break;
-    }
-    if (!rep)
-      continue;
-    put(h, (const char *)run, (size_t)(p - run));
-    puts_(h, rep);
-    p += skip - 1;
-    run = p + 1;
-  }
-  if (run)
-    put(h, (const char *)run, strlen((const char *)run));
-}
-
 /* ------------------------------------------------------------- letters */
 
 /* Decodes the code point at S (valid UTF-8); *n receives its length. */
@@ -271,7 +193,7 @@ static bool lang_covers(const char *lang, const char *tag) {
 
 typedef struct sheet {
   tm_db *db;
-  hout h;
+  tm__hout h;
   char (*cols)[TM_LANG_MAX];
   size_t ncols;
   char sort[TM_LANG_MAX];
@@ -335,89 +257,90 @@ static const char css[] =
     "h2.letter{margin-top:3mm}}\n";
 
 static void head(sheet *sh, const char *name, const char *when) {
-  hout *h = &sh->h;
+  tm__hout *h = &sh->h;
 
-  puts_(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-           "<meta charset=\"utf-8\">\n"
-           "<meta name=\"viewport\" content=\"width=device-width, "
-           "initial-scale=1\">\n<meta name=\"generator\" content=\"tm\">\n"
-           "<title>");
-  put_esc(h, name);
+  tm__hout_puts(h,
+                "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                "<meta charset=\"utf-8\">\n"
+                "<meta name=\"viewport\" content=\"width=device-width, "
+                "initial-scale=1\">\n<meta name=\"generator\" content=\"tm\">\n"
+                "<title>");
+  tm__hout_esc(h, name);
   if (sh->domain) {
-    puts_(h, " \xE2\x80\x94 ");
-    put_esc(h, sh->domain);
+    tm__hout_puts(h, " \xE2\x80\x94 ");
+    tm__hout_esc(h, sh->domain);
   }
-  puts_(h, " \xC2\xB7 booth sheet</title>\n<style>\n");
-  puts_(h, css);
-  puts_(h, "</style>\n</head>\n<body>\n<header>\n<h1>");
-  put_esc(h, name);
+  tm__hout_puts(h, " \xC2\xB7 booth sheet</title>\n<style>\n");
+  tm__hout_puts(h, css);
+  tm__hout_puts(h, "</style>\n</head>\n<body>\n<header>\n<h1>");
+  tm__hout_esc(h, name);
   if (sh->domain) {
-    puts_(h, " <span class=\"dom\">\xE2\x80\x94 ");
-    put_esc(h, sh->domain);
-    puts_(h, "</span>");
+    tm__hout_puts(h, " <span class=\"dom\">\xE2\x80\x94 ");
+    tm__hout_esc(h, sh->domain);
+    tm__hout_puts(h, "</span>");
   }
-  puts_(h, "</h1>\n<p class=\"meta\">Sorted by ");
-  put_esc(h, lang_name(sh->sort));
-  puts_(h, " (");
-  put_esc(h, sh->sort);
-  puts_(h, ") \xC2\xB7 ");
-  put_esc(h, when);
-  puts_(h, "</p>\n</header>\n<main>\n");
+  tm__hout_puts(h, "</h1>\n<p class=\"meta\">Sorted by ");
+  tm__hout_esc(h, lang_name(sh->sort));
+  tm__hout_puts(h, " (");
+  tm__hout_esc(h, sh->sort);
+  tm__hout_puts(h, ") \xC2\xB7 ");
+  tm__hout_esc(h, when);
+  tm__hout_puts(h, "</p>\n</header>\n<main>\n");
 }
 
 static void close_section(sheet *sh) {
   if (sh->open)
-    puts_(&sh->h, "</table>\n</section>\n");
+    tm__hout_puts(&sh->h, "</table>\n</section>\n");
   sh->open = false;
 }
 
 static void open_section(sheet *sh, const char *title, bool none) {
-  hout *h = &sh->h;
+  tm__hout *h = &sh->h;
   char id[32];
 
   close_section(sh);
   snprintf(id, sizeof id, "s%u", ++sh->sections);
-  puts_(h, "<section>\n<h2 class=\"letter");
-  puts_(h, none ? " none" : "");
-  puts_(h, "\" id=\"");
-  puts_(h, id);
-  puts_(h, "\">");
-  put_esc(h, title);
-  puts_(h, "</h2>\n<table>\n<thead><tr>");
+  tm__hout_puts(h, "<section>\n<h2 class=\"letter");
+  tm__hout_puts(h, none ? " none" : "");
+  tm__hout_puts(h, "\" id=\"");
+  tm__hout_puts(h, id);
+  tm__hout_puts(h, "\">");
+  tm__hout_esc(h, title);
+  tm__hout_puts(h, "</h2>\n<table>\n<thead><tr>");
   for (size_t i = 0; i < sh->ncols; i++) {
-    puts_(h, "<th lang=\"");
-    put_esc(h, sh->cols[i]);
-    puts_(h, "\">");
-    put_esc(h, lang_name(sh->cols[i]));
-    puts_(h, " <span class=\"tag\">");
-    put_esc(h, sh->cols[i]);
-    puts_(h, "</span></th>");
+    tm__hout_puts(h, "<th lang=\"");
+    tm__hout_esc(h, sh->cols[i]);
+    tm__hout_puts(h, "\">");
+    tm__hout_esc(h, lang_name(sh->cols[i]));
+    tm__hout_puts(h, " <span class=\"tag\">");
+    tm__hout_esc(h, sh->cols[i]);
+    tm__hout_puts(h, "</span></th>");
   }
-  puts_(h, "</tr></thead>\n");
+  tm__hout_puts(h, "</tr></thead>\n");
   sh->open = true;
 }
 
-static void term_html(hout *h, const tm_term *t) {
+static void term_html(tm__hout *h, const tm_term *t) {
   bool dep = t->status == TM_TERM_DEPRECATED;
 
-  puts_(h, dep                              ? "<span class=\"t dep\"><del>"
-           : t->status == TM_TERM_PREFERRED ? "<span class=\"t pref\">"
-                                            : "<span class=\"t\">");
-  put_esc(h, t->text);
+  tm__hout_puts(h, dep ? "<span class=\"t dep\"><del>"
+                   : t->status == TM_TERM_PREFERRED ? "<span class=\"t pref\">"
+                                                    : "<span class=\"t\">");
+  tm__hout_esc(h, t->text);
   if (dep)
-    puts_(h, "</del><span class=\"lbl\">deprecated</span>");
+    tm__hout_puts(h, "</del><span class=\"lbl\">deprecated</span>");
   if (t->type == TM_TERM_ABBREVIATION)
-    puts_(h, "<span class=\"lbl\">abbr.</span>");
+    tm__hout_puts(h, "<span class=\"lbl\">abbr.</span>");
   if (t->note) {
-    puts_(h, "<span class=\"tn\">");
-    put_esc(h, t->note);
-    puts_(h, "</span>");
+    tm__hout_puts(h, "<span class=\"tn\">");
+    tm__hout_esc(h, t->note);
+    tm__hout_puts(h, "</span>");
   }
-  puts_(h, "</span>");
+  tm__hout_puts(h, "</span>");
 }
 
 static tm_status entry_html(sheet *sh, const tm_entry *e) {
-  hout *h = &sh->h;
+  tm__hout *h = &sh->h;
   const tm_term *key = NULL;
   bool any = false;
   char title[HEADING_MAX];
@@ -454,41 +377,41 @@ static tm_status entry_html(sheet *sh, const tm_entry *e) {
     sh->in_none = true;
   }
 
-  puts_(h, "<tbody class=\"e\"><tr>");
+  tm__hout_puts(h, "<tbody class=\"e\"><tr>");
   for (size_t c = 0; c < sh->ncols; c++) {
-    puts_(h, "<td lang=\"");
-    put_esc(h, sh->cols[c]);
-    puts_(h, "\">");
+    tm__hout_puts(h, "<td lang=\"");
+    tm__hout_esc(h, sh->cols[c]);
+    tm__hout_puts(h, "\">");
     for (size_t i = 0; i < e->nterms; i++)
       if (column_of(sh, e->terms[i].lang) == (long)c)
         term_html(h, &e->terms[i]);
-    puts_(h, "</td>");
+    tm__hout_puts(h, "</td>");
   }
-  puts_(h, "</tr>");
+  tm__hout_puts(h, "</tr>");
   if (e->definition || e->note || (e->domain && !sh->domain)) {
     char span[16];
     snprintf(span, sizeof span, "%zu", sh->ncols);
-    puts_(h, "\n<tr class=\"d\"><td colspan=\"");
-    puts_(h, span);
-    puts_(h, "\">");
+    tm__hout_puts(h, "\n<tr class=\"d\"><td colspan=\"");
+    tm__hout_puts(h, span);
+    tm__hout_puts(h, "\">");
     if (e->domain && !sh->domain) {
-      puts_(h, "<span class=\"dom\">");
-      put_esc(h, e->domain);
-      puts_(h, "</span>");
+      tm__hout_puts(h, "<span class=\"dom\">");
+      tm__hout_esc(h, e->domain);
+      tm__hout_puts(h, "</span>");
     }
     if (e->definition) {
-      puts_(h, "<span class=\"def\" lang=\"en\">");
-      put_esc(h, e->definition);
-      puts_(h, "</span>");
+      tm__hout_puts(h, "<span class=\"def\" lang=\"en\">");
+      tm__hout_esc(h, e->definition);
+      tm__hout_puts(h, "</span>");
     }
     if (e->note) {
-      puts_(h, "<span class=\"note\">");
-      put_esc(h, e->note);
-      puts_(h, "</span>");
+      tm__hout_puts(h, "<span class=\"note\">");
+      tm__hout_esc(h, e->note);
+      tm__hout_puts(h, "</span>");
     }
-    puts_(h, "</td></tr>");
+    tm__hout_puts(h, "</td></tr>");
   }
-  puts_(h, "</tbody>\n");
+  tm__hout_puts(h, "</tbody>\n");
   sh->entries++;
   return h->s;
 }
@@ -550,13 +473,13 @@ tm_status tm__html_export(tm_db *db, int64_t collection,
     goto out;
   close_section(sh);
   if (!sh->entries)
-    puts_(&sh->h, "<p class=\"empty\">No entries.</p>\n");
+    tm__hout_puts(&sh->h, "<p class=\"empty\">No entries.</p>\n");
   snprintf(count, sizeof count, "%llu %s", (unsigned long long)sh->entries,
            sh->entries == 1 ? "entry" : "entries");
-  puts_(&sh->h, "</main>\n<footer><p>");
-  puts_(&sh->h, count);
-  puts_(&sh->h, ".</p></footer>\n</body>\n</html>\n");
-  flush(&sh->h);
+  tm__hout_puts(&sh->h, "</main>\n<footer><p>");
+  tm__hout_puts(&sh->h, count);
+  tm__hout_puts(&sh->h, ".</p></footer>\n</body>\n</html>\n");
+  tm__hout_flush(&sh->h);
   s = sh->h.s;
 out:
   if (s == TM_IO || (s == TM_OK && o->failed))

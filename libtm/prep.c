@@ -20,84 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ------------------------------------------------------------- output */
-
-typedef struct hout {
-  tm__output *o;
-  tm_status s;
-  size_t len;
-  char buf[8192];
-} hout;
-
-static void flush(hout *h) {
-  if (h->s == TM_OK && h->len)
-    h->s = tm__out(h->o, h->buf, h->len);
-  h->len = 0;
-}
-
-static void put(hout *h, const char *s, size_t n) {
-  if (h->s != TM_OK)
-    return;
-  if (h->len + n > sizeof h->buf) {
-    flush(h);
-    if (n > sizeof h->buf) {
-      if (h->s == TM_OK)
-        h->s = tm__out(h->o, s, n);
-      return;
-    }
-  }
-  memcpy(h->buf + h->len, s, n);
-  h->len += n;
-}
-
-static void puts_(hout *h, const char *s) {
-  put(h, s, strlen(s));
-}
-
-/* S (valid UTF-8) as HTML text or attribute value. */
-static void put_esc(hout *h, const char *s) {
-  const unsigned char *p = (const unsigned char *)s, *run = p;
-
-  if (!s)
-    return;
-  for (; *p; p++) {
-    const char *rep = NULL;
-    size_t skip = 1;
-    switch (*p) {
-    case '&':
-      rep = "&amp;";
-      break;
-    case '<':
-      rep = "&lt;";
-      break;
-    case '>':
-      rep = "&gt;";
-      break;
-    case '"':
-      rep = "&quot;";
-      break;
-    case '\'':
-      rep = "&#39;";
-      break;
-    default:
-      if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') || *p == 0x7F)
-        rep = "\xEF\xBF\xBD";
-      else if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
-        rep = "\xEF\xBF\xBD";
-        skip = 2;
-      }
-      break;
-    }
-    if (!rep)
-      continue;
-    put(h, (const char *)run, (size_t)(p - run));
-    puts_(h, rep);
-    p += skip - 1;
-    run = p + 1;
-  }
-  put(h, (const char *)run, strlen((const char *)run));
-}
-
 /* ----------------------------------------------------------- languages */
 
 static const struct {
@@ -222,131 +144,131 @@ static const char css[] =
     ":lang(ko){word-break:keep-all}\n"
     "@media print{body{padding:0;max-width:none}}\n";
 
-static void term_html(hout *h, const tm_term *t) {
+static void term_html(tm__hout *h, const tm_term *t) {
   bool dep = t->status == TM_TERM_DEPRECATED;
 
-  puts_(h, dep                              ? "<span class=\"t dep\"><del>"
-           : t->status == TM_TERM_PREFERRED ? "<span class=\"t pref\">"
-                                            : "<span class=\"t\">");
-  put_esc(h, t->text);
+  tm__hout_puts(h, dep ? "<span class=\"t dep\"><del>"
+                   : t->status == TM_TERM_PREFERRED ? "<span class=\"t pref\">"
+                                                    : "<span class=\"t\">");
+  tm__hout_esc(h, t->text);
   if (dep)
-    puts_(h, "</del><span class=\"lbl\">deprecated</span>");
+    tm__hout_puts(h, "</del><span class=\"lbl\">deprecated</span>");
   if (t->type == TM_TERM_ABBREVIATION)
-    puts_(h, "<span class=\"lbl\">abbr.</span>");
-  puts_(h, "</span>");
+    tm__hout_puts(h, "<span class=\"lbl\">abbr.</span>");
+  tm__hout_puts(h, "</span>");
 }
 
-static void header_row(hout *h, char **langs, size_t nl, const char *first,
+static void header_row(tm__hout *h, char **langs, size_t nl, const char *first,
                        bool count) {
-  puts_(h, "<thead><tr><th>");
-  put_esc(h, first);
-  puts_(h, "</th>");
+  tm__hout_puts(h, "<thead><tr><th>");
+  tm__hout_esc(h, first);
+  tm__hout_puts(h, "</th>");
   if (count)
-    puts_(h, "<th class=\"n\">\xC3\x97</th>");
+    tm__hout_puts(h, "<th class=\"n\">\xC3\x97</th>");
   for (size_t i = 0; i < nl; i++) {
-    puts_(h, "<th lang=\"");
-    put_esc(h, langs[i]);
-    puts_(h, "\">");
-    put_esc(h, lang_name(langs[i]));
-    puts_(h, "</th>");
+    tm__hout_puts(h, "<th lang=\"");
+    tm__hout_esc(h, langs[i]);
+    tm__hout_puts(h, "\">");
+    tm__hout_esc(h, lang_name(langs[i]));
+    tm__hout_puts(h, "</th>");
   }
-  puts_(h, "</tr></thead>\n");
+  tm__hout_puts(h, "</tr></thead>\n");
 }
 
-static void terms_html(hout *h, const tm_analysis *a, const size_t *order,
+static void terms_html(tm__hout *h, const tm_analysis *a, const size_t *order,
                        char **langs, size_t nl) {
   char b[64];
 
   snprintf(b, sizeof b, "Glossary terms in the document (%zu)", a->nterms);
-  puts_(h, "<section>\n<h2>");
-  puts_(h, b);
-  puts_(h, "</h2>\n");
+  tm__hout_puts(h, "<section>\n<h2>");
+  tm__hout_puts(h, b);
+  tm__hout_puts(h, "</h2>\n");
   if (!a->nterms) {
-    puts_(h, "<p class=\"meta\">None.</p>\n</section>\n");
+    tm__hout_puts(h, "<p class=\"meta\">None.</p>\n</section>\n");
     return;
   }
-  puts_(h, "<table>\n");
+  tm__hout_puts(h, "<table>\n");
   header_row(h, langs, nl, "In the text", true);
   for (size_t k = 0; k < a->nterms; k++) {
     const tm_analysis_term *t = &a->terms[order[k]];
     const tm_entry *e = t->e;
-    puts_(h, "<tbody class=\"e\"><tr><td class=\"surf\">");
-    put_esc(h, t->surface);
+    tm__hout_puts(h, "<tbody class=\"e\"><tr><td class=\"surf\">");
+    tm__hout_esc(h, t->surface);
     snprintf(b, sizeof b, "</td><td class=\"n\">%zu</td>", t->count);
-    puts_(h, b);
+    tm__hout_puts(h, b);
     for (size_t l = 0; l < nl; l++) {
-      puts_(h, "<td lang=\"");
-      put_esc(h, langs[l]);
-      puts_(h, "\">");
+      tm__hout_puts(h, "<td lang=\"");
+      tm__hout_esc(h, langs[l]);
+      tm__hout_puts(h, "\">");
       for (size_t i = 0; e && i < e->nterms; i++)
         if (column_of(langs, nl, e->terms[i].lang) == (long)l)
           term_html(h, &e->terms[i]);
-      puts_(h, "</td>");
+      tm__hout_puts(h, "</td>");
     }
-    puts_(h, "</tr>\n");
+    tm__hout_puts(h, "</tr>\n");
     if (e && (e->definition || e->note)) {
       snprintf(b, sizeof b, "<tr><td></td><td></td><td colspan=\"%zu\" ", nl);
-      puts_(h, b);
-      puts_(h, "class=\"d\">");
+      tm__hout_puts(h, b);
+      tm__hout_puts(h, "class=\"d\">");
       if (e->definition) {
-        puts_(h, "<span class=\"def\">");
-        put_esc(h, e->definition);
-        puts_(h, "</span> ");
+        tm__hout_puts(h, "<span class=\"def\">");
+        tm__hout_esc(h, e->definition);
+        tm__hout_puts(h, "</span> ");
       }
       if (e->note) {
-        puts_(h, "<span class=\"note\">");
-        put_esc(h, e->note);
-        puts_(h, "</span>");
+        tm__hout_puts(h, "<span class=\"note\">");
+        tm__hout_esc(h, e->note);
+        tm__hout_puts(h, "</span>");
       }
-      puts_(h, "</td></tr>\n");
+      tm__hout_puts(h, "</td></tr>\n");
     }
-    puts_(h, "</tbody>\n");
+    tm__hout_puts(h, "</tbody>\n");
   }
-  puts_(h, "</table>\n</section>\n");
+  tm__hout_puts(h, "</table>\n</section>\n");
 }
 
-static void candidates_html(hout *h, const tm_analysis *a, char **langs,
+static void candidates_html(tm__hout *h, const tm_analysis *a, char **langs,
                             size_t nl) {
   char b[64];
 
   snprintf(b, sizeof b, "New terms to research (%zu)", a->ncandidates);
-  puts_(h, "<section>\n<h2>");
-  puts_(h, b);
-  puts_(h, "</h2>\n");
+  tm__hout_puts(h, "<section>\n<h2>");
+  tm__hout_puts(h, b);
+  tm__hout_puts(h, "</h2>\n");
   if (!a->ncandidates) {
-    puts_(h, "<p class=\"meta\">None.</p>\n</section>\n");
+    tm__hout_puts(h, "<p class=\"meta\">None.</p>\n</section>\n");
     return;
   }
-  puts_(h, "<table>\n");
+  tm__hout_puts(h, "<table>\n");
   header_row(h, langs + 1, nl - 1, lang_name(langs[0]), true);
   for (size_t k = 0; k < a->ncandidates; k++) {
     const tm_candidate *c = &a->candidates[k];
-    puts_(h, "<tbody class=\"e\"><tr><td lang=\"");
-    put_esc(h, langs[0]);
-    puts_(h, "\"><span class=\"t pref\">");
-    put_esc(h, c->text);
-    puts_(h, "</span>");
+    tm__hout_puts(h, "<tbody class=\"e\"><tr><td lang=\"");
+    tm__hout_esc(h, langs[0]);
+    tm__hout_puts(h, "\"><span class=\"t pref\">");
+    tm__hout_esc(h, c->text);
+    tm__hout_puts(h, "</span>");
     if (c->abbreviation) {
-      puts_(h, "<span class=\"t\">");
-      put_esc(h, c->abbreviation);
-      puts_(h, "<span class=\"lbl\">abbr.</span></span>");
+      tm__hout_puts(h, "<span class=\"t\">");
+      tm__hout_esc(h, c->abbreviation);
+      tm__hout_puts(h, "<span class=\"lbl\">abbr.</span></span>");
     }
-    puts_(h, "<span class=\"score\">");
-    puts_(h, tm_candidate_kind_name(c->kind));
+    tm__hout_puts(h, "<span class=\"score\">");
+    tm__hout_puts(h, tm_candidate_kind_name(c->kind));
     snprintf(b, sizeof b, " \xC2\xB7 %.2f</span></td><td class=\"n\">%zu</td>",
              c->score, c->count);
-    puts_(h, b);
+    tm__hout_puts(h, b);
     for (size_t l = 1; l < nl; l++) {
-      puts_(h, "<td class=\"blank\" lang=\"");
-      put_esc(h, langs[l]);
-      puts_(h, "\"></td>");
+      tm__hout_puts(h, "<td class=\"blank\" lang=\"");
+      tm__hout_esc(h, langs[l]);
+      tm__hout_puts(h, "\"></td>");
     }
-    puts_(h, "</tr></tbody>\n");
+    tm__hout_puts(h, "</tr></tbody>\n");
   }
-  puts_(h, "</table>\n</section>\n");
+  tm__hout_puts(h, "</table>\n</section>\n");
 }
 
-static void sentences_html(hout *h, const tm_analysis *a, char **langs,
+static void sentences_html(tm__hout *h, const tm_analysis *a, char **langs,
                            size_t nl) {
   size_t covered = 0;
   char b[96];
@@ -355,14 +277,14 @@ static void sentences_html(hout *h, const tm_analysis *a, char **langs,
     covered += a->sentences[i].match != NULL;
   snprintf(b, sizeof b, "Sentences the memories cover (%zu of %zu)", covered,
            a->nsentences);
-  puts_(h, "<section>\n<h2>");
-  puts_(h, b);
-  puts_(h, "</h2>\n");
+  tm__hout_puts(h, "<section>\n<h2>");
+  tm__hout_puts(h, b);
+  tm__hout_puts(h, "</h2>\n");
   if (!covered) {
-    puts_(h, "<p class=\"meta\">None.</p>\n</section>\n");
+    tm__hout_puts(h, "<p class=\"meta\">None.</p>\n</section>\n");
     return;
   }
-  puts_(h, "<table>\n");
+  tm__hout_puts(h, "<table>\n");
   header_row(h, langs, nl, "%", false);
   for (size_t i = 0; i < a->nsentences; i++) {
     const tm_match *m = a->sentences[i].match;
@@ -370,7 +292,7 @@ static void sentences_html(hout *h, const tm_analysis *a, char **langs,
       continue;
     snprintf(b, sizeof b, "<tbody class=\"e\"><tr><td class=\"n\">%d</td>",
              m->score);
-    puts_(h, b);
+    tm__hout_puts(h, b);
     for (size_t l = 0; l < nl; l++) {
       const char *text = NULL;
       if (l == 0)
@@ -378,26 +300,26 @@ static void sentences_html(hout *h, const tm_analysis *a, char **langs,
       for (size_t k = 0; l && k < m->ntargets; k++)
         if (lang_covers(langs[l], m->targets[k].lang) && !text)
           text = m->targets[k].text;
-      puts_(h, "<td lang=\"");
-      put_esc(h, langs[l]);
-      puts_(h, "\">");
-      put_esc(h, text);
+      tm__hout_puts(h, "<td lang=\"");
+      tm__hout_esc(h, langs[l]);
+      tm__hout_puts(h, "\">");
+      tm__hout_esc(h, text);
       if (l == 0 && m->score < 100) {
-        puts_(h, "<div class=\"d src\">");
-        put_esc(h, m->source);
-        puts_(h, "</div>");
+        tm__hout_puts(h, "<div class=\"d src\">");
+        tm__hout_esc(h, m->source);
+        tm__hout_puts(h, "</div>");
       }
-      puts_(h, "</td>");
+      tm__hout_puts(h, "</td>");
     }
-    puts_(h, "</tr></tbody>\n");
+    tm__hout_puts(h, "</tr></tbody>\n");
   }
-  puts_(h, "</table>\n</section>\n");
+  tm__hout_puts(h, "</table>\n</section>\n");
 }
 
 tm_status tm__prep_html(tm_db *db, const tm_analysis *a,
                         const tm_prep_opts *opts, char **langs, size_t nl,
                         tm__output *o) {
-  hout h = {o, TM_OK, 0, {0}};
+  tm__hout h = {o, TM_OK, 0, {0}};
   size_t *order = NULL, covered = 0;
   char b[160];
   tm_status s;
@@ -408,33 +330,34 @@ tm_status tm__prep_html(tm_db *db, const tm_analysis *a,
   }
   for (size_t i = 0; i < a->nsentences; i++)
     covered += a->sentences[i].match != NULL;
-  puts_(&h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-            "<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, "
-            "initial-scale=1\">\n<meta name=\"generator\" content=\"tm\">\n"
-            "<title>");
-  put_esc(&h, opts->title ? opts->title : "Document");
-  puts_(&h, " \xC2\xB7 prep sheet</title>\n<style>\n");
-  puts_(&h, css);
-  puts_(&h, "</style>\n</head>\n<body>\n<header>\n<h1>");
-  put_esc(&h, opts->title ? opts->title : "Prep sheet");
-  puts_(&h, "</h1>\n<p class=\"meta\">");
-  put_esc(&h, lang_name(langs[0]));
+  tm__hout_puts(&h,
+                "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                "<meta charset=\"utf-8\">\n"
+                "<meta name=\"viewport\" content=\"width=device-width, "
+                "initial-scale=1\">\n<meta name=\"generator\" content=\"tm\">\n"
+                "<title>");
+  tm__hout_esc(&h, opts->title ? opts->title : "Document");
+  tm__hout_puts(&h, " \xC2\xB7 prep sheet</title>\n<style>\n");
+  tm__hout_puts(&h, css);
+  tm__hout_puts(&h, "</style>\n</head>\n<body>\n<header>\n<h1>");
+  tm__hout_esc(&h, opts->title ? opts->title : "Prep sheet");
+  tm__hout_puts(&h, "</h1>\n<p class=\"meta\">");
+  tm__hout_esc(&h, lang_name(langs[0]));
   for (size_t l = 1; l < nl; l++) {
-    puts_(&h, l == 1 ? " \xE2\x86\x92 " : ", ");
-    put_esc(&h, lang_name(langs[l]));
+    tm__hout_puts(&h, l == 1 ? " \xE2\x86\x92 " : ", ");
+    tm__hout_esc(&h, lang_name(langs[l]));
   }
   snprintf(b, sizeof b,
            " \xC2\xB7 %zu words \xC2\xB7 %zu sentences, %zu covered by the "
            "memories \xC2\xB7 %zu glossary terms \xC2\xB7 %zu new",
            a->words, a->nsentences, covered, a->nterms, a->ncandidates);
-  puts_(&h, b);
-  puts_(&h, "</p>\n</header>\n<main>\n");
+  tm__hout_puts(&h, b);
+  tm__hout_puts(&h, "</p>\n</header>\n<main>\n");
   terms_html(&h, a, order, langs, nl);
   candidates_html(&h, a, langs, nl);
   sentences_html(&h, a, langs, nl);
-  puts_(&h, "</main>\n</body>\n</html>\n");
-  flush(&h);
+  tm__hout_puts(&h, "</main>\n</body>\n</html>\n");
+  tm__hout_flush(&h);
   free(order);
   return h.s;
 }

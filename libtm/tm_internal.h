@@ -361,6 +361,21 @@ tm_status tm__dsv_export(tm_db *db, int64_t collection, tm_kind kind,
 tm_status tm__tbx_export(tm_db *db, int64_t collection,
                          const tm_export_opts *opts, tm__output *o,
                          bool martif);
+/* Buffered output of an HTML page: the writer is called once per 8 KiB and
+ * the first failure sticks in S.  tm__hout_esc writes text escaped for
+ * HTML text and attribute values (NULL writes nothing). */
+typedef struct tm__hout {
+  tm__output *o;
+  tm_status s;
+  size_t len;
+  char buf[8192];
+} tm__hout;
+
+void tm__hout_flush(tm__hout *h);
+void tm__hout_put(tm__hout *h, const char *s, size_t n);
+void tm__hout_puts(tm__hout *h, const char *s);
+void tm__hout_esc(tm__hout *h, const char *s);
+
 tm_status tm__html_export(tm_db *db, int64_t collection,
                           const tm_export_opts *opts, tm__output *o);
 /* One entry as a glossary row of the DSV export (the columns id, domain,
