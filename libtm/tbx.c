@@ -80,6 +80,7 @@
  * reader, so it never prints.
  */
 #include "tm_internal.h"
+#include "xmlin.h"
 
 #include <libxml/hash.h>
 #include <libxml/xmlreader.h>
@@ -100,86 +101,6 @@
 /* Repeated sources are dropped while the joined text is shorter than
  * this; past it each new part is only appended (bounded work). */
 #define TBX_DEDUP_MAX 4096
-
-/* A growable NUL-terminated string. */
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-} sbuf;
-
-static bool sb_add(sbuf *b, const char *s, size_t n) {
-  if (b->cap - b->len <= n) {
-    size_t cap = b->cap ? b->cap : 128;
-    char *p;
-    while (cap - b->len <= n)
-      cap *= 2;
-    if (!(p = realloc(b->p, cap)))
-      return false;
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-  return true;
-}
-
-static bool sb_adds(sbuf *b, const char *s) {
-  return sb_add(b, s, strlen(s));
-}
-
-static void sb_clear(sbuf *b) {
-  b->len = 0;
-  if (b->p)
-    b->p[0] = '\0';
-}
-
-/* ------------------------------------------------------ libxml2 errors */
-
-/* The first error libxml2 reported on a reader. */
-typedef struct xml_error {
-  bool set;
-  int code;
-  long line;
-  char msg[240];
-  char name[64]; /* the entity, for an undefined one */
-} xml_error;
-
-static void on_xml_error(void *arg, xmlErrorPtr e) {
-  xml_error *x = arg;
-  xmlParserCtxtPtr ctxt;
-  size_t n;
-
-  if (x->set || !e || e->level < XML_ERR_ERROR)
-    return;
-  x->set = true;
-  x->code = e->code;
-  x->line = e->line;
-  /* Inside an entity's text libxml2 counts lines from the entity's start;
-   * the document's own input is the first one on the stack. */
-  ctxt = e->domain == XML_FROM_PARSER ? e->ctxt : NULL;
-  if (ctxt && ctxt->inputNr > 1 && ctxt->inputTab[0])
-    x->line = ctxt->inputTab[0]->line;
-  snprintf(x->msg, sizeof x->msg, "%s", e->message ? e->message : "error");
-  snprintf(x->name, sizeof x->name, "%s", e->str1 ? e->str1 : "");
-  for (n = strlen(x->msg); n > 0 && x->msg[n - 1] == '\n'; n--)
-    x->msg[n - 1] = '\0';
-  for (char *p = x->msg; *p; p++)
-    if (*p == '\n')
-      *p = ' ';
-}
-
-static tm_status xml_error_status(const xml_error *x) {
-  switch (x->code) {
-  case XML_ERR_INVALID_CHAR:
-    return strstr(x->msg, "UTF-8") ? TM_UTF8 : TM_PARSE;
-  case XML_ERR_INVALID_ENCODING:
-  case XML_I18N_CONV_FAILED:
-    return TM_UTF8;
-  default:
-    return TM_PARSE;
-  }
-}
 
 /* ============================================================== import */
 
@@ -230,7 +151,7 @@ enum level { AT_ENTRY, AT_LANG, AT_TERM };
 typedef struct term_aux {
   bool status_set; /* the file gave a status */
   char *xpos;      /* from an "x-partOfSpeech: " note: wins */
-  sbuf note;       /* its notes, one per line */
+  tm__buf note;    /* its notes, one per line */
 } term_aux;
 
 /* A definition and where it was. */
@@ -243,7 +164,7 @@ typedef struct tbx_in {
   tm__ingest *in;
   const tm__input *src;
   xmlTextReaderPtr rd;
-  xml_error xerr;
+  tm__xml_error xerr;
 
   /* The entry being read. */
   tm_entry e;
@@ -252,7 +173,7 @@ typedef struct tbx_in {
   size_t auxcap;
   def *defs;
   size_t ndefs, defcap;
-  sbuf note, source, text, raw;
+  tm__buf note, source, text, raw;
   uint64_t entries;
 } tbx_in;
 
@@ -280,7 +201,7 @@ static tm_status fail_entity(tbx_in *t, long line, const xmlChar *name) {
 }
 
 static tm_status fail_xml(tbx_in *t) {
-  const xml_error *x = &t->xerr;
+  const tm__xml_error *x = &t->xerr;
 
   if (!x->set)
     return fail(t, xmlTextReaderGetParserLineNumber(t->rd), TM_PARSE,
@@ -297,7 +218,7 @@ static tm_status fail_xml(tbx_in *t) {
   default:
     break;
   }
-  return fail(t, x->line, xml_error_status(x), "XML: %s", x->msg);
+  return fail(t, x->line, tm__xml_error_status(x), "XML: %s", x->msg);
 }
 
 /* The line of the reader's node; see node_line in tmx.c. */
@@ -422,17 +343,17 @@ static const char *const term_names[] = {"termSec", "tig", "ntig", "termGroup",
  * limit.  *bad receives an entity reference found in it. */
 static tm_status text_of(tbx_in *t, xmlNodePtr root, bool term,
                          xmlNodePtr *bad) {
-  sbuf *raw = &t->raw;
+  tm__buf *raw = &t->raw;
   xmlNodePtr n = root->children;
   size_t i = 0;
 
   *bad = NULL;
-  sb_clear(&t->text);
-  sb_clear(raw);
+  tm__buf_clear(&t->text);
+  tm__buf_clear(raw);
   while (n) {
     if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-      if (n->content &&
-          !sb_add(raw, (const char *)n->content, strlen((char *)n->content)))
+      if (n->content && !tm__buf_add(raw, (const char *)n->content,
+                                     strlen((char *)n->content)))
         return oom(t);
       /* libxml2 bounds each text node (10 MB), not their sum. */
       if (raw->len > TM_TEXT_MAX)
@@ -476,8 +397,8 @@ static tm_status text_of(tbx_in *t, xmlNodePtr root, bool term,
     if (j > i) {
       if (i > 0 && j < raw->len) {
         bool keep = !term && nl && !indent;
-        if (!(keep ? sb_add(&t->text, raw->p + i, j - i)
-                   : sb_add(&t->text, " ", 1)))
+        if (!(keep ? tm__buf_add(&t->text, raw->p + i, j - i)
+                   : tm__buf_add(&t->text, " ", 1)))
           return oom(t);
       }
       i = j;
@@ -486,11 +407,11 @@ static tm_status text_of(tbx_in *t, xmlNodePtr root, bool term,
     while (j < raw->len && raw->p[j] != ' ' && raw->p[j] != '\t' &&
            raw->p[j] != '\n' && raw->p[j] != '\r')
       j++;
-    if (!sb_add(&t->text, raw->p + i, j - i))
+    if (!tm__buf_add(&t->text, raw->p + i, j - i))
       return oom(t);
     i = j;
   }
-  if (!t->text.p && !sb_add(&t->text, "", 0))
+  if (!t->text.p && !tm__buf_add(&t->text, "", 0))
     return oom(t);
   return TM_OK;
 }
@@ -517,25 +438,26 @@ static void entry_reset(tbx_in *t) {
   t->ndefs = 0;
   tm__entry_clear(&t->e);
   memset(&t->e, 0, sizeof t->e);
-  sb_clear(&t->note);
-  sb_clear(&t->source);
+  tm__buf_clear(&t->note);
+  tm__buf_clear(&t->source);
 }
 
 /* Appends a part to the entry note: "PREFIX: TEXT" or TEXT. */
 static tm_status add_note(tbx_in *t, const char *prefix, const char *text) {
-  if ((t->note.len && !sb_add(&t->note, "\n", 1)) ||
-      (prefix && (!sb_adds(&t->note, prefix) || !sb_add(&t->note, ": ", 2))) ||
-      !sb_adds(&t->note, text))
+  if ((t->note.len && !tm__buf_add(&t->note, "\n", 1)) ||
+      (prefix &&
+       (!tm__buf_adds(&t->note, prefix) || !tm__buf_add(&t->note, ": ", 2))) ||
+      !tm__buf_adds(&t->note, text))
     return oom(t);
   return TM_OK;
 }
 
 static tm_status add_source(tbx_in *t, const char *lang, const char *text) {
-  sbuf part = {0};
+  tm__buf part = {0};
   tm_status s = TM_OK;
 
-  if ((lang && (!sb_adds(&part, lang) || !sb_add(&part, ": ", 2))) ||
-      !sb_adds(&part, text)) {
+  if ((lang && (!tm__buf_adds(&part, lang) || !tm__buf_add(&part, ": ", 2))) ||
+      !tm__buf_adds(&part, text)) {
     s = oom(t);
     goto out;
   }
@@ -549,8 +471,8 @@ static tm_status add_source(tbx_in *t, const char *lang, const char *text) {
         goto out;
     }
   }
-  if ((t->source.len && !sb_add(&t->source, "; ", 2)) ||
-      !sb_add(&t->source, part.p, part.len))
+  if ((t->source.len && !tm__buf_add(&t->source, "; ", 2)) ||
+      !tm__buf_add(&t->source, part.p, part.len))
     s = oom(t);
 out:
   free(part.p);
@@ -692,7 +614,8 @@ static tm_status datum(tbx_in *t, xmlNodePtr n, cat c, where w) {
         free(a->xpos);
         return (a->xpos = tm__strdup(pos)) ? TM_OK : oom(t);
       }
-      if ((a->note.len && !sb_add(&a->note, "\n", 1)) || !sb_adds(&a->note, v))
+      if ((a->note.len && !tm__buf_add(&a->note, "\n", 1)) ||
+          !tm__buf_adds(&a->note, v))
         return oom(t);
       return TM_OK;
     }
@@ -1045,7 +968,7 @@ tm_status tm__tbx_import(tm__ingest *in, const tm__input *src) {
     s = oom(&t);
     goto out;
   }
-  xmlTextReaderSetStructuredErrorHandler(t.rd, on_xml_error, &t.xerr);
+  xmlTextReaderSetStructuredErrorHandler(t.rd, tm__xml_on_error, &t.xerr);
   s = import_loop(&t);
   if (s == TM_OK)
     s = tm__progress(in, src, src->len);

@@ -21,6 +21,7 @@
  * export writes the unit's own id and dates.
  */
 #include "tm_internal.h"
+#include "xmlin.h"
 
 #include <libxml/hash.h>
 #include <libxml/xmlreader.h>
@@ -32,101 +33,19 @@
 #include <string.h>
 #include <time.h>
 
-/* A growable byte buffer, reused from one segment to the next. */
-typedef struct buf {
-  char *p;
-  size_t len, cap;
-} buf;
-
-static bool buf_add(buf *b, const char *s, size_t n) {
-  if (b->cap - b->len <= n) {
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-    while (cap - b->len <= n)
-      cap *= 2;
-    if (!(p = realloc(b->p, cap)))
-      return false;
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-  return true;
-}
-
-/* ------------------------------------------------------ libxml2 errors */
-
-/* The first error libxml2 reported on a reader. */
-typedef struct xml_error {
-  bool set;
-  int code;
-  long line;
-  char msg[240];
-  char name[64]; /* the entity, for an undefined one */
-  int open;      /* elements open in the parser then */
-  bool root;     /* the parser had seen the root element */
-} xml_error;
-
-static void on_xml_error(void *arg, xmlErrorPtr e) {
-  xml_error *x = arg;
-  xmlParserCtxtPtr ctxt;
-  size_t n;
-
-  /* Warnings are not failures.  libxml2 raises an undefined entity in a
-   * document with an external DTD at error level, so it lands here. */
-  if (x->set || !e || e->level < XML_ERR_ERROR)
-    return;
-  x->set = true;
-  x->code = e->code;
-  x->line = e->line;
-  /* Inside an entity's text libxml2 counts lines from the entity's start;
-   * the document's own input is the first one on the stack. */
-  ctxt = e->domain == XML_FROM_PARSER ? e->ctxt : NULL;
-  if (ctxt && ctxt->inputNr > 1 && ctxt->inputTab[0])
-    x->line = ctxt->inputTab[0]->line;
-  if (ctxt) {
-    x->open = ctxt->nodeNr;
-    x->root = ctxt->myDoc && xmlDocGetRootElement(ctxt->myDoc);
-  }
-  snprintf(x->msg, sizeof x->msg, "%s", e->message ? e->message : "error");
-  snprintf(x->name, sizeof x->name, "%s", e->str1 ? e->str1 : "");
-  /* One line: libxml2 ends messages with '\n' and puts bytes on a second
-   * line ("Input is not proper UTF-8 ...\nBytes: 0xFF 0x20"). */
-  for (n = strlen(x->msg); n > 0 && x->msg[n - 1] == '\n'; n--)
-    x->msg[n - 1] = '\0';
-  for (char *p = x->msg; *p; p++)
-    if (*p == '\n')
-      *p = ' ';
-}
-
-static tm_status xml_error_status(const xml_error *x) {
-  switch (x->code) {
-  case XML_ERR_INVALID_CHAR:
-    /* Also used for characters outside XML's range; only the decoder's
-     * complaint is about the encoding. */
-    return strstr(x->msg, "UTF-8") ? TM_UTF8 : TM_PARSE;
-  case XML_ERR_INVALID_ENCODING:
-  case XML_I18N_CONV_FAILED:
-    return TM_UTF8;
-  default:
-    return TM_PARSE;
-  }
-}
-
 /* The reader with our options and handler.  Entities stay references
  * (no XML_PARSE_NOENT), no DTD is read or applied (no DTDLOAD, DTDATTR,
  * DTDVALID), nothing comes from the network, and blanks are kept: they are
  * text inside <seg>.  BIG_LINES keeps line numbers past 65535 where
  * libxml2 can. */
 static xmlTextReaderPtr open_reader(const char *s, size_t len, const char *name,
-                                    xml_error *x) {
+                                    tm__xml_error *x) {
   xmlTextReaderPtr rd;
 
   rd = xmlReaderForMemory(s, (int)len, name, NULL,
                           XML_PARSE_NONET | XML_PARSE_BIG_LINES);
   if (rd)
-    xmlTextReaderSetStructuredErrorHandler(rd, on_xml_error, x);
+    xmlTextReaderSetStructuredErrorHandler(rd, tm__xml_on_error, x);
   return rd;
 }
 
@@ -152,7 +71,7 @@ typedef enum walk_result {
 /* Appends the plain text of ROOT's content to B, leaving out inline code;
  * *tags tells whether ROOT has an element child.  Iterative: the depth is
  * libxml2's to limit, not the C stack's. */
-static walk_result walk_text(xmlNodePtr root, buf *b, bool *tags,
+static walk_result walk_text(xmlNodePtr root, tm__buf *b, bool *tags,
                              xmlNodePtr *bad) {
   xmlNodePtr n = root->children, code = NULL;
 
@@ -162,7 +81,8 @@ static walk_result walk_text(xmlNodePtr root, buf *b, bool *tags,
     case XML_TEXT_NODE:
     case XML_CDATA_SECTION_NODE:
       if (!code && n->content) {
-        if (!buf_add(b, (const char *)n->content, strlen((char *)n->content)))
+        if (!tm__buf_add(b, (const char *)n->content,
+                         strlen((char *)n->content)))
           return WALK_NOMEM;
         /* libxml2 bounds each text node (10 MB), not their sum. */
         if (b->len > TM_TEXT_MAX)
@@ -226,8 +146,8 @@ typedef struct tmx_in {
   tm__ingest *in;
   const tm__input *src;
   xmlTextReaderPtr rd;
-  xml_error xerr;
-  buf text;
+  tm__xml_error xerr;
+  tm__buf text;
   xmlBufferPtr markup;
   struct {
     char raw[TM_LANG_MAX];
@@ -295,7 +215,7 @@ static tm_status fail_entity(tmx_in *t, long line, const xmlChar *name) {
 }
 
 static tm_status fail_xml(tmx_in *t) {
-  const xml_error *x = &t->xerr;
+  const tm__xml_error *x = &t->xerr;
 
   if (!x->set)
     return fail(t, xmlTextReaderGetParserLineNumber(t->rd), TM_PARSE,
@@ -324,7 +244,7 @@ static tm_status fail_xml(tmx_in *t) {
   default:
     break;
   }
-  if (xml_error_status(x) == TM_UTF8) {
+  if (tm__xml_error_status(x) == TM_UTF8) {
     const char *bytes = strstr(x->msg, "Bytes:");
     return fail(t, x->line, TM_UTF8, "invalid UTF-8%s%s%s", bytes ? " (" : "",
                 bytes ? bytes : "", bytes ? ")" : "");
@@ -422,7 +342,7 @@ static tm_status read_content(tmx_in *t, bool markup, bool *tags) {
   case WALK_ENTITY:
     return fail_entity(t, node_line(t->rd), bad->name);
   }
-  if (!t->text.p && !buf_add(&t->text, "", 0))
+  if (!t->text.p && !tm__buf_add(&t->text, "", 0))
     return tm__error(t->in->db, TM_NOMEM, "out of memory");
   if (markup && *tags) {
     xmlBufferEmpty(t->markup);
@@ -720,12 +640,12 @@ typedef struct tmx_out {
   char (*want)[TM_LANG_MAX]; /* languages asked for, canonical */
   size_t nwant;
   /* The current unit's variants and props, as offsets into ARENA. */
-  buf arena;
+  tm__buf arena;
   vrec *v;
   size_t nv, vcap;
   prec *p;
   size_t np, pcap;
-  buf check; /* the text of a markup being checked */
+  tm__buf check; /* the text of a markup being checked */
 } tmx_out;
 
 /* A failed write is kept in the tm__output, not told to libxml2: it would
@@ -757,8 +677,8 @@ static tm_status arena_col(tmx_out *x, sqlite3_stmt *st, int i, size_t *off) {
     return TM_OK;
   }
   *off = x->arena.len;
-  if (!buf_add(&x->arena, s, (size_t)sqlite3_column_bytes(st, i)) ||
-      !buf_add(&x->arena, "", 1))
+  if (!tm__buf_add(&x->arena, s, (size_t)sqlite3_column_bytes(st, i)) ||
+      !tm__buf_add(&x->arena, "", 1))
     return TM_NOMEM;
   return TM_OK;
 }
@@ -862,8 +782,8 @@ static tm_status load_unit(tmx_out *x, int64_t id) {
  * that did not come from a TMX file, gives way to the escaped text. */
 static tm_status markup_usable(tmx_out *x, const char *markup, const char *text,
                                bool *ok) {
-  buf doc = {0};
-  xml_error xerr = {0};
+  tm__buf doc = {0};
+  tm__xml_error xerr = {0};
   xmlTextReaderPtr rd = NULL;
   xmlNodePtr root, bad;
   bool tags;
@@ -871,8 +791,9 @@ static tm_status markup_usable(tmx_out *x, const char *markup, const char *text,
   char *nfc = NULL;
 
   *ok = false;
-  if (!buf_add(&doc, "<seg>", 5) || !buf_add(&doc, markup, strlen(markup)) ||
-      !buf_add(&doc, "</seg>", 6)) {
+  if (!tm__buf_add(&doc, "<seg>", 5) ||
+      !tm__buf_add(&doc, markup, strlen(markup)) ||
+      !tm__buf_add(&doc, "</seg>", 6)) {
     s = TM_NOMEM;
     goto out;
   }

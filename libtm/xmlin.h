@@ -1,0 +1,39 @@
+/*
+ * xmlin.h - internal helpers of the XML readers (tmx.c, tbx.c).
+ */
+#ifndef TM_XMLIN_H
+#define TM_XMLIN_H
+
+#include "tm_internal.h"
+
+#include <libxml/xmlerror.h>
+#include <stdbool.h>
+
+/* A growable NUL-terminated byte buffer, reused between records; free its
+ * p with free(). */
+typedef struct tm__buf {
+  char *p;
+  size_t len, cap;
+} tm__buf;
+
+bool tm__buf_add(tm__buf *b, const char *s, size_t n);
+bool tm__buf_adds(tm__buf *b, const char *s);
+void tm__buf_clear(tm__buf *b);
+
+/* The first error libxml2 reported on a reader (set as its structured
+ * error handler, with a tm__xml_error as its argument). */
+typedef struct tm__xml_error {
+  bool set;
+  int code;
+  long line;
+  char msg[240];
+  char name[64]; /* the entity, for an undefined one */
+  int open;      /* elements open in the parser then */
+  bool root;     /* the parser had seen the root element */
+} tm__xml_error;
+
+void tm__xml_on_error(void *arg, xmlErrorPtr e);
+/* TM_UTF8 for an encoding error, else TM_PARSE. */
+tm_status tm__xml_error_status(const tm__xml_error *x);
+
+#endif
