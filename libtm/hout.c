@@ -1,7 +1,8 @@
 /*
  * hout.c - buffered output of HTML pages (the glossary sheet and the prep
  * sheet): the writer is called once per 8 KiB, the first failure sticks,
- * and text is escaped once, here.
+ * and text is escaped once, here.  Also the names of languages that the
+ * pages use as column headings.
  */
 #include "tm_internal.h"
 
@@ -74,4 +75,25 @@ void tm__hout_esc(tm__hout *h, const char *s) {
   }
   if (run)
     tm__hout_put(h, (const char *)run, strlen((const char *)run));
+}
+
+static const struct {
+  const char *tag, *name;
+} lang_names[] = {
+    {"en", "English"}, {"ko", "한국어"},  {"uk", "Українська"},
+    {"ru", "Русский"}, {"de", "Deutsch"}, {"fr", "Français"},
+    {"es", "Español"}, {"ja", "日本語"},  {"zh", "中文"},
+    {"pl", "Polski"},
+};
+
+const char *tm__lang_name(const char *tag) {
+  for (size_t i = 0; i < sizeof lang_names / sizeof lang_names[0]; i++)
+    if (strcmp(lang_names[i].tag, tag) == 0)
+      return lang_names[i].name;
+  return tag;
+}
+
+bool tm__lang_covers(const char *lang, const char *tag) {
+  size_t n = strlen(lang);
+  return strncmp(tag, lang, n) == 0 && (tag[n] == '\0' || tag[n] == '-');
 }

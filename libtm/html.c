@@ -169,28 +169,6 @@ static tm_status heading(tm_db *db, const char *lang, const char *term,
 
 /* ---------------------------------------------------------------- sheet */
 
-static const struct {
-  const char *tag, *name;
-} lang_names[] = {
-    {"en", "English"}, {"ko", "한국어"},  {"uk", "Українська"},
-    {"ru", "Русский"}, {"de", "Deutsch"}, {"fr", "Français"},
-    {"es", "Español"}, {"ja", "日本語"},  {"zh", "中文"},
-    {"pl", "Polski"},
-};
-
-static const char *lang_name(const char *tag) {
-  for (size_t i = 0; i < sizeof lang_names / sizeof lang_names[0]; i++)
-    if (strcmp(lang_names[i].tag, tag) == 0)
-      return lang_names[i].name;
-  return tag;
-}
-
-/* TAG is LANG or one of its subtags ("en-GB" of "en"). */
-static bool lang_covers(const char *lang, const char *tag) {
-  size_t n = strlen(lang);
-  return strncmp(tag, lang, n) == 0 && (tag[n] == '\0' || tag[n] == '-');
-}
-
 typedef struct sheet {
   tm_db *db;
   tm__hout h;
@@ -211,7 +189,7 @@ static long column_of(const sheet *sh, const char *tag) {
     if (strcmp(sh->cols[i], tag) == 0)
       return (long)i;
   for (size_t i = 0; i < sh->ncols; i++)
-    if (lang_covers(sh->cols[i], tag))
+    if (tm__lang_covers(sh->cols[i], tag))
       return (long)i;
   return -1;
 }
@@ -280,7 +258,7 @@ static void head(sheet *sh, const char *name, const char *when) {
     tm__hout_puts(h, "</span>");
   }
   tm__hout_puts(h, "</h1>\n<p class=\"meta\">Sorted by ");
-  tm__hout_esc(h, lang_name(sh->sort));
+  tm__hout_esc(h, tm__lang_name(sh->sort));
   tm__hout_puts(h, " (");
   tm__hout_esc(h, sh->sort);
   tm__hout_puts(h, ") \xC2\xB7 ");
@@ -311,7 +289,7 @@ static void open_section(sheet *sh, const char *title, bool none) {
     tm__hout_puts(h, "<th lang=\"");
     tm__hout_esc(h, sh->cols[i]);
     tm__hout_puts(h, "\">");
-    tm__hout_esc(h, lang_name(sh->cols[i]));
+    tm__hout_esc(h, tm__lang_name(sh->cols[i]));
     tm__hout_puts(h, " <span class=\"tag\">");
     tm__hout_esc(h, sh->cols[i]);
     tm__hout_puts(h, "</span></th>");
@@ -358,7 +336,7 @@ static tm_status entry_html(sheet *sh, const tm_entry *e) {
     if (strcmp(e->terms[i].lang, sh->sort) == 0)
       key = &e->terms[i];
   for (size_t i = 0; i < e->nterms && !key; i++)
-    if (lang_covers(sh->sort, e->terms[i].lang))
+    if (tm__lang_covers(sh->sort, e->terms[i].lang))
       key = &e->terms[i];
   if (key) {
     if ((s = heading(sh->db, sh->sort, key->text, title)) != TM_OK)
@@ -369,7 +347,7 @@ static tm_status entry_html(sheet *sh, const tm_entry *e) {
       sh->in_none = false;
     }
   } else if (!sh->open || !sh->in_none) {
-    char *t = tm__asprintf("No term in %s", lang_name(sh->sort));
+    char *t = tm__asprintf("No term in %s", tm__lang_name(sh->sort));
     if (!t)
       return TM_NOMEM;
     open_section(sh, t, true);

@@ -20,37 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ----------------------------------------------------------- languages */
-
-static const struct {
-  const char *tag, *name;
-} lang_names[] = {
-    {"en", "English"}, {"ko", "한국어"},  {"uk", "Українська"},
-    {"ru", "Русский"}, {"de", "Deutsch"}, {"fr", "Français"},
-    {"es", "Español"}, {"ja", "日本語"},  {"zh", "中文"},
-    {"pl", "Polski"},
-};
-
-static const char *lang_name(const char *tag) {
-  for (size_t i = 0; i < sizeof lang_names / sizeof lang_names[0]; i++)
-    if (strcmp(lang_names[i].tag, tag) == 0)
-      return lang_names[i].name;
-  return tag;
-}
-
-/* TAG is LANG or one of its subtags ("en-GB" of "en"). */
-static bool lang_covers(const char *lang, const char *tag) {
-  size_t n = strlen(lang);
-  return strncmp(tag, lang, n) == 0 && (tag[n] == '\0' || tag[n] == '-');
-}
-
 /* The column of a term in TAG: its exact tag, else the first covering. */
 static long column_of(char **langs, size_t nl, const char *tag) {
   for (size_t i = 0; i < nl; i++)
     if (strcmp(langs[i], tag) == 0)
       return (long)i;
   for (size_t i = 0; i < nl; i++)
-    if (lang_covers(langs[i], tag))
+    if (tm__lang_covers(langs[i], tag))
       return (long)i;
   return -1;
 }
@@ -66,7 +42,7 @@ typedef struct order_ctx {
 
 static const char *first_term(const tm_entry *e, const char *lang) {
   for (size_t i = 0; e && i < e->nterms; i++)
-    if (lang_covers(lang, e->terms[i].lang))
+    if (tm__lang_covers(lang, e->terms[i].lang))
       return e->terms[i].text;
   return NULL;
 }
@@ -169,7 +145,7 @@ static void header_row(tm__hout *h, char **langs, size_t nl, const char *first,
     tm__hout_puts(h, "<th lang=\"");
     tm__hout_esc(h, langs[i]);
     tm__hout_puts(h, "\">");
-    tm__hout_esc(h, lang_name(langs[i]));
+    tm__hout_esc(h, tm__lang_name(langs[i]));
     tm__hout_puts(h, "</th>");
   }
   tm__hout_puts(h, "</tr></thead>\n");
@@ -240,7 +216,7 @@ static void candidates_html(tm__hout *h, const tm_analysis *a, char **langs,
     return;
   }
   tm__hout_puts(h, "<table>\n");
-  header_row(h, langs + 1, nl - 1, lang_name(langs[0]), true);
+  header_row(h, langs + 1, nl - 1, tm__lang_name(langs[0]), true);
   for (size_t k = 0; k < a->ncandidates; k++) {
     const tm_candidate *c = &a->candidates[k];
     tm__hout_puts(h, "<tbody class=\"e\"><tr><td lang=\"");
@@ -298,7 +274,7 @@ static void sentences_html(tm__hout *h, const tm_analysis *a, char **langs,
       if (l == 0)
         text = a->sentences[i].text;
       for (size_t k = 0; l && k < m->ntargets; k++)
-        if (lang_covers(langs[l], m->targets[k].lang) && !text)
+        if (tm__lang_covers(langs[l], m->targets[k].lang) && !text)
           text = m->targets[k].text;
       tm__hout_puts(h, "<td lang=\"");
       tm__hout_esc(h, langs[l]);
@@ -342,10 +318,10 @@ tm_status tm__prep_html(tm_db *db, const tm_analysis *a,
   tm__hout_puts(&h, "</style>\n</head>\n<body>\n<header>\n<h1>");
   tm__hout_esc(&h, opts->title ? opts->title : "Prep sheet");
   tm__hout_puts(&h, "</h1>\n<p class=\"meta\">");
-  tm__hout_esc(&h, lang_name(langs[0]));
+  tm__hout_esc(&h, tm__lang_name(langs[0]));
   for (size_t l = 1; l < nl; l++) {
     tm__hout_puts(&h, l == 1 ? " \xE2\x86\x92 " : ", ");
-    tm__hout_esc(&h, lang_name(langs[l]));
+    tm__hout_esc(&h, tm__lang_name(langs[l]));
   }
   snprintf(b, sizeof b,
            " \xC2\xB7 %zu words \xC2\xB7 %zu sentences, %zu covered by the "

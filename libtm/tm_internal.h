@@ -375,6 +375,10 @@ void tm__hout_flush(tm__hout *h);
 void tm__hout_put(tm__hout *h, const char *s, size_t n);
 void tm__hout_puts(tm__hout *h, const char *s);
 void tm__hout_esc(tm__hout *h, const char *s);
+/* A language's own name for a column heading ("한국어"), else TAG. */
+const char *tm__lang_name(const char *tag);
+/* TAG is LANG or one of its subtags ("en-GB" of "en"). */
+bool tm__lang_covers(const char *lang, const char *tag);
 
 tm_status tm__html_export(tm_db *db, int64_t collection,
                           const tm_export_opts *opts, tm__output *o);
