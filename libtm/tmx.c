@@ -294,26 +294,10 @@ static const char *attribute(xmlTextReaderPtr rd, const char *name,
 /* A document type with an internal subset that declares entities is
  * refused: see the note at the top. */
 static tm_status check_doctype(tmx_in *t) {
-  xmlNodePtr n = xmlTextReaderCurrentNode(t->rd);
-  xmlDtdPtr dtd = (xmlDtdPtr)n;
-  const char *decl;
-  long line = 0;
+  long line = tm__xml_entity_line(t->rd, t->src->buf, t->src->len);
 
-  if (!n || n->type != XML_DTD_NODE)
+  if (line == 0)
     return TM_OK;
-  if ((!dtd->entities || xmlHashSize(dtd->entities) == 0) &&
-      (!dtd->pentities || xmlHashSize(dtd->pentities) == 0))
-    return TM_OK;
-  /* libxml2 keeps no line for declarations; find the first in the bytes
-   * (for UTF-8 input; else the parser's line). */
-  decl = memmem(t->src->buf, t->src->len, "<!ENTITY", 8);
-  if (decl) {
-    line = 1;
-    for (const char *p = t->src->buf; p < decl; p++)
-      line += *p == '\n';
-  } else {
-    line = xmlTextReaderGetParserLineNumber(t->rd);
-  }
   return fail(t, line, TM_PARSE,
               "the document declares entities; TMX needs none, and they "
               "are never expanded");

@@ -82,3 +82,25 @@ void tm__buf_clear(tm__buf *b) {
   if (b->p)
     b->p[0] = '\0';
 }
+
+long tm__xml_entity_line(xmlTextReaderPtr rd, const char *buf, size_t len) {
+  xmlNodePtr n = xmlTextReaderCurrentNode(rd);
+  xmlDtdPtr dtd = (xmlDtdPtr)n;
+  const char *decl;
+  long line;
+
+  if (!n || n->type != XML_DTD_NODE)
+    return 0;
+  if ((!dtd->entities || xmlHashSize(dtd->entities) == 0) &&
+      (!dtd->pentities || xmlHashSize(dtd->pentities) == 0))
+    return 0;
+  /* libxml2 keeps no line for declarations; find the first in the bytes
+   * (for UTF-8 input; else the parser's line). */
+  decl = memmem(buf, len, "<!ENTITY", 8);
+  if (!decl)
+    return xmlTextReaderGetParserLineNumber(rd);
+  line = 1;
+  for (const char *p = buf; p < decl; p++)
+    line += *p == '\n';
+  return line;
+}

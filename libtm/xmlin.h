@@ -7,6 +7,7 @@
 #include "tm_internal.h"
 
 #include <libxml/xmlerror.h>
+#include <libxml/xmlreader.h>
 #include <stdbool.h>
 
 /* A growable NUL-terminated byte buffer, reused between records; free its
@@ -35,5 +36,10 @@ typedef struct tm__xml_error {
 void tm__xml_on_error(void *arg, xmlErrorPtr e);
 /* TM_UTF8 for an encoding error, else TM_PARSE. */
 tm_status tm__xml_error_status(const tm__xml_error *x);
+
+/* When the reader stands on a DOCTYPE that declares entities (general or
+ * parameter), the line of the first declaration in BUF; else 0.  Our
+ * readers refuse such documents: entities are never expanded. */
+long tm__xml_entity_line(xmlTextReaderPtr rd, const char *buf, size_t len);
 
 #endif
