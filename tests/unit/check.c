@@ -41,6 +41,25 @@ const char *check_tmpdir(void) {
   return tmpdir;
 }
 
+int check_sink_write(void *ctx, const void *b, size_t n) {
+  check_sink *k = ctx;
+
+  if (k->fail_after && k->len + n > k->fail_after)
+    return 1;
+  if (k->len + n + 1 > k->cap) {
+    size_t cap = (k->len + n + 1) * 2;
+    char *p = realloc(k->p, cap);
+    if (!p)
+      return 1;
+    k->p = p;
+    k->cap = cap;
+  }
+  memcpy(k->p + k->len, b, n);
+  k->len += n;
+  k->p[k->len] = '\0';
+  return 0;
+}
+
 const char *check_shared_dir(void) {
   const char *dir = getenv("TM_SHARED_DIR");
   struct stat sb;

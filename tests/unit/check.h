@@ -71,6 +71,17 @@ extern int check_skipped;
     return;                                                                    \
   } while (0)
 
+/* A growing, NUL-terminated buffer that exports write into (a
+ * tm_write_fn); it fails once FAIL_AFTER bytes would be passed, when not
+ * 0.  Free P with free(). */
+typedef struct check_sink {
+  char *p;
+  size_t len, cap;
+  size_t fail_after;
+} check_sink;
+
+int check_sink_write(void *ctx, const void *b, size_t n);
+
 /* The shared reference data folder, or NULL when it is absent. */
 const char *check_shared_dir(void);
 /* A fresh temporary directory for this test run (removed at exit). */

@@ -6,29 +6,6 @@
 #include "check.h"
 #include "tm_internal.h"
 
-typedef struct buf {
-  char *p;
-  size_t len, cap;
-} buf;
-
-static int to_buf(void *ctx, const void *data, size_t len) {
-  buf *b = ctx;
-  if (b->len + len + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + len + 1)
-      cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-      return -1;
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, data, len);
-  b->len += len;
-  b->p[b->len] = '\0';
-  return 0;
-}
-
 static tm_db *open_db(void) {
   tm_db *db = NULL;
   if (tm_db_open(":memory:", TM_OPEN_NOSEED, &db) != TM_OK)
@@ -47,7 +24,7 @@ static tm_status import(tm_db *db, const char *text, tm_format f, tm_kind kind,
 
 static char *export(tm_db *db, tm_format f, tm_kind kind, const char *coll,
                     const char *langs) {
-  buf b = {0};
+  check_sink b = {0};
   const char *v[3] = {0};
   char copy[64];
   size_t n = 0;
@@ -60,7 +37,7 @@ static char *export(tm_db *db, tm_format f, tm_kind kind, const char *coll,
     o.langs = v;
     o.nlangs = n;
   }
-  CHECK_INT(tm_export(db, &o, to_buf, &b), TM_OK);
+  CHECK_INT(tm_export(db, &o, check_sink_write, &b), TM_OK);
   return b.p ? b.p : calloc(1, 1);
 }
 

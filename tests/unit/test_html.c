@@ -28,37 +28,13 @@ static tm_db *open_db(void) {
   return db;
 }
 
-typedef struct sink {
-  char *p;
-  size_t len, cap;
-  size_t fail_after;
-} sink;
-
-static int sink_write(void *ctx, const void *b, size_t n) {
-  sink *k = ctx;
-  if (k->fail_after && k->len + n > k->fail_after)
-    return 1;
-  if (k->len + n + 1 > k->cap) {
-    size_t cap = (k->len + n + 1) * 2;
-    char *p = realloc(k->p, cap);
-    if (!p)
-      return 1;
-    k->p = p;
-    k->cap = cap;
-  }
-  memcpy(k->p + k->len, b, n);
-  k->len += n;
-  k->p[k->len] = '\0';
-  return 0;
-}
-
 /* The sheet of glossary "g": LANGS is a comma list or NULL. */
 static char *sheet(tm_db *db, const char *sort, const char *langs,
                    const char *domain) {
   const char *v[8];
   char copy[128];
   size_t n = 0;
-  sink out = {0};
+  check_sink out = {0};
   tm_export_opts o = {.format = TM_FORMAT_HTML,
                       .collection = "g",
                       .sort_lang = sort,
@@ -72,7 +48,7 @@ static char *sheet(tm_db *db, const char *sort, const char *langs,
     o.langs = v;
     o.nlangs = n;
   }
-  s = tm_export(db, &o, sink_write, &out);
+  s = tm_export(db, &o, check_sink_write, &out);
   if (s != TM_OK)
     fprintf(stderr, "# export: %s\n", tm_db_errmsg(db));
   CHECK_INT(s, TM_OK);
@@ -367,7 +343,7 @@ TEST(page_is_self_contained_and_printable) {
 TEST(empty_glossary_and_errors) {
   tm_db *db = open_db();
   char *html;
-  sink out = {.fail_after = 50};
+  check_sink out = {.fail_after = 50};
   const char *bad[] = {"not a tag!"};
   tm_export_opts o = {.format = TM_FORMAT_HTML, .collection = "default"};
 
@@ -378,22 +354,22 @@ TEST(empty_glossary_and_errors) {
   CHECK_HAS(html, "No entries.");
   CHECK_SELECT(html, "//h2", "");
   free(html);
-  CHECK_INT(tm_export(db, &o, sink_write, &out), TM_IO);
+  CHECK_INT(tm_export(db, &o, check_sink_write, &out), TM_IO);
   free(out.p);
   memset(&out, 0, sizeof out);
   o.langs = bad;
   o.nlangs = 1;
-  CHECK_INT(tm_export(db, &o, sink_write, &out), TM_LANG);
+  CHECK_INT(tm_export(db, &o, check_sink_write, &out), TM_LANG);
   free(out.p);
   memset(&out, 0, sizeof out);
   o.nlangs = 0;
   o.sort_lang = "not a tag!";
-  CHECK_INT(tm_export(db, &o, sink_write, &out), TM_LANG);
+  CHECK_INT(tm_export(db, &o, check_sink_write, &out), TM_LANG);
   free(out.p);
   memset(&out, 0, sizeof out);
   o.format = TM_FORMAT_HTML;
   o.kind = TM_MEMORY;
-  CHECK_INT(tm_export(db, &o, sink_write, &out), TM_INVALID);
+  CHECK_INT(tm_export(db, &o, check_sink_write, &out), TM_INVALID);
   free(out.p);
   tm_db_close(db);
 }
@@ -401,7 +377,7 @@ TEST(empty_glossary_and_errors) {
 TEST(approved_only) {
   tm_db *db = open_db();
   char *html;
-  sink out = {0};
+  check_sink out = {0};
   tm_export_opts o = {
       .format = TM_FORMAT_HTML, .collection = "g", .approved_only = 1};
 
@@ -410,7 +386,7 @@ TEST(approved_only) {
   add(db, "en:draft term", NULL, NULL, NULL);
   add(db, "en:approved term", NULL, NULL, NULL);
   CHECK_INT(tm_entry_approve(db, 2, NULL), TM_OK);
-  CHECK_INT(tm_export(db, &o, sink_write, &out), TM_OK);
+  CHECK_INT(tm_export(db, &o, check_sink_write, &out), TM_OK);
   CHECK_SELECT(out.p, "//td[@lang='en']", "approved term");
   free(out.p);
   html = sheet(db, "en", "en", NULL);

@@ -65,39 +65,15 @@ static tm_status import_mem(tm_db *db, const char *coll, const char *s,
   return tm_import_buffer(db, s, len, &o, res ? res : &local);
 }
 
-typedef struct sink {
-  char *p;
-  size_t len, cap;
-  size_t fail_after; /* 0: never fail */
-} sink;
-
-static int sink_write(void *ctx, const void *b, size_t n) {
-  sink *k = ctx;
-  if (k->fail_after && k->len + n > k->fail_after)
-    return 1;
-  if (k->len + n + 1 > k->cap) {
-    size_t cap = (k->len + n + 1) * 2;
-    char *p = realloc(k->p, cap);
-    if (!p)
-      return 1;
-    k->p = p;
-    k->cap = cap;
-  }
-  memcpy(k->p + k->len, b, n);
-  k->len += n;
-  k->p[k->len] = '\0';
-  return 0;
-}
-
 static tm_status export_tbx(tm_db *db, const char *coll, tm_format f,
                             const char *const *langs, size_t nlangs,
-                            const char *domain, sink *out) {
+                            const char *domain, check_sink *out) {
   tm_export_opts o = {.format = f,
                       .collection = coll,
                       .langs = langs,
                       .nlangs = nlangs,
                       .domain = domain};
-  return tm_export(db, &o, sink_write, out);
+  return tm_export(db, &o, check_sink_write, out);
 }
 
 static int64_t entry_id(tm_db *db, const char *coll, const char *origin) {
@@ -479,7 +455,7 @@ TEST(shared_samples_round_trip) {
     CHECK_INT(import_path(db, path, coll, NULL), TM_OK);
     first = dump(db, coll);
     for (int martif = 0; martif < 2; martif++) {
-      sink out = {0}, again = {0};
+      check_sink out = {0}, again = {0};
       char name[96], name2[96], *second;
       tm_format f = martif ? TM_FORMAT_TBX_MARTIF : TM_FORMAT_TBX;
 
@@ -825,7 +801,7 @@ static void build_glossary(tm_db *db, const char *coll) {
 
 static void round_trip(tm_format f) {
   tm_db *db = open_db();
-  sink out = {0};
+  check_sink out = {0};
   char *first, *second;
   tm_import_result r = {0};
 
@@ -867,7 +843,7 @@ TEST(export_languages_and_domain) {
   const char *langs[] = {"uk", "EN"};
   const char *ko[] = {"ko"};
   const char *bad[] = {"not a tag!"};
-  sink out = {0};
+  check_sink out = {0};
   char *p;
 
   if (!db)
@@ -896,7 +872,7 @@ TEST(export_languages_and_domain) {
 TEST(export_refuses_what_xml_cannot_carry) {
   tm_db *db = open_db();
   tm_entry e = {0};
-  sink out = {0};
+  check_sink out = {0};
 
   if (!db)
     return;
@@ -916,7 +892,7 @@ TEST(export_refuses_what_xml_cannot_carry) {
 
 TEST(export_write_failure) {
   tm_db *db = open_db();
-  sink out = {.fail_after = 100};
+  check_sink out = {.fail_after = 100};
 
   if (!db)
     return;
@@ -998,7 +974,7 @@ static xmlNodePtr xpath_first(xmlDocPtr doc, const char *expr) {
 
 TEST(export_is_tbx_basic) {
   tm_db *db = open_db();
-  sink out = {0};
+  check_sink out = {0};
   xmlDocPtr doc;
   xmlNodePtr subject, lang;
 
@@ -1080,7 +1056,7 @@ out:
 
 TEST(export_empty_glossary) {
   tm_db *db = open_db();
-  sink out = {0};
+  check_sink out = {0};
 
   if (!db)
     return;

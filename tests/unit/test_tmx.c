@@ -61,38 +61,14 @@ static tm_status import_mem(tm_db *db, const char *name, const char *s,
   return tm_import_buffer(db, s, len, &o, res ? res : &local);
 }
 
-typedef struct sink {
-  char *p;
-  size_t len, cap;
-  size_t fail_after; /* 0: never fail */
-} sink;
-
-static int sink_write(void *ctx, const void *b, size_t n) {
-  sink *k = ctx;
-  if (k->fail_after && k->len + n > k->fail_after)
-    return 1;
-  if (k->len + n + 1 > k->cap) {
-    size_t cap = (k->len + n + 1) * 2;
-    char *p = realloc(k->p, cap);
-    if (!p)
-      return 1;
-    k->p = p;
-    k->cap = cap;
-  }
-  memcpy(k->p + k->len, b, n);
-  k->len += n;
-  k->p[k->len] = '\0';
-  return 0;
-}
-
 static tm_status export_tmx(tm_db *db, const char *coll,
                             const char *const *langs, size_t nlangs,
-                            sink *out) {
+                            check_sink *out) {
   tm_export_opts o = {.format = TM_FORMAT_TMX,
                       .collection = coll,
                       .langs = langs,
                       .nlangs = nlangs};
-  return tm_export(db, &o, sink_write, out);
+  return tm_export(db, &o, check_sink_write, out);
 }
 
 /* Everything a memory holds, as text in id order (ids left out): the
@@ -615,7 +591,7 @@ TEST(import_progress_and_cancel) {
 
 TEST(export_round_trip) {
   tm_db *a = open_db(), *b = open_db();
-  sink one = {0}, two = {0};
+  check_sink one = {0}, two = {0};
   char *da, *db_;
   tm_import_result r;
 
@@ -658,7 +634,7 @@ out:
 TEST(export_languages) {
   static const char *const langs[] = {"KO", "en"};
   tm_db *db = open_db();
-  sink out = {0};
+  check_sink out = {0};
   tm_db *back = open_db();
   tm_import_result r;
   char *m;
@@ -685,7 +661,7 @@ TEST(export_languages) {
   CHECK_STR(m, "0");
   free(m);
   free(out.p);
-  out = (sink){0};
+  out = (check_sink){0};
   {
     static const char *const bad[] = {"en", "not a tag"};
     CHECK_INT(export_tmx(db, NULL, bad, 2, &out), TM_LANG);
@@ -697,7 +673,7 @@ TEST(export_languages) {
 
 TEST(export_markup_checked) {
   tm_db *db = open_db();
-  sink out = {0};
+  check_sink out = {0};
 
   if (!db)
     return;
@@ -727,7 +703,7 @@ TEST(export_markup_checked) {
 
 TEST(export_refuses_what_xml_cannot_carry) {
   tm_db *db = open_db();
-  sink out = {0};
+  check_sink out = {0};
   tm_unit u = {0};
   int64_t id;
 
@@ -754,7 +730,7 @@ TEST(export_refuses_what_xml_cannot_carry) {
 
 TEST(export_write_failure) {
   tm_db *db = open_db();
-  sink out = {.fail_after = 100};
+  check_sink out = {.fail_after = 100};
 
   if (!db)
     return;
@@ -766,7 +742,7 @@ TEST(export_write_failure) {
 
 TEST(export_empty_memory) {
   tm_db *db = open_db(), *back = open_db();
-  sink out = {0};
+  check_sink out = {0};
   tm_import_result r;
 
   if (!db || !back) {
@@ -815,7 +791,7 @@ TEST(shared_exchange_samples_round_trip) {
     char *path = tm__asprintf("%s/%s", dir, names[i]);
     tm_db *a = open_db(), *b = open_db();
     tm_import_result ra, rb;
-    sink out = {0};
+    check_sink out = {0};
     tm_status s;
 
     if (!a || !b) {
@@ -897,7 +873,7 @@ TEST(corpus_sample) {
   const char *shared = check_shared_dir();
   tm_import_result r;
   tm_db *db, *back;
-  sink out = {0};
+  check_sink out = {0};
   char *path, *m;
 
   if (!shared)
