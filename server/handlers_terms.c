@@ -46,7 +46,7 @@ void h_terms(struct request *rq) {
   jt_init(&t);
   jt_open(&t, '{');
   jt_key(&t, "query");
-  jt_value(&t, json_string(q));
+  jt_string(&t, q);
   jt_key(&t, "results");
   jt_open(&t, '[');
   for (size_t i = 0; i < n && !t.oom; i++) {

@@ -1,21 +1,18 @@
 /*
  * json.c - the two pieces that make term search fast (libtm's records as
- * JSON are front/render.c's, shared with the tm command): jtext, which joins
- * pieces rendered by jansson (jansson encodes every key and value; a jtext only
- * places braces, brackets and commas, with JSON_EMBED for members), and the
- * per-reader cache of each entry's rendered members.  Rendering a hit's entry
- * with jansson costs several times the search itself (json_dump_callback checks
- * every container for loops through a hash table); booth lookups return
- * the same entries over and over.
+ * JSON are front/render.c's, shared with the tm command): jtext, which
+ * joins a reply from pieces, and the per-reader cache of each entry's
+ * members rendered by jansson.  Rendering a hit's entry with jansson costs
+ * several times the search itself, and so does each small value: every
+ * json_dump_callback sets up a hash table to detect loops.  Booth lookups
+ * return the same entries over and over, so the entries' members are
+ * rendered once and reused as text; the few members of the search itself
+ * (query, score, the matched term) are written here.
  */
 #include "server.h"
 
+#include <assert.h>
 #include <string.h>
-
-/* A string from libtm, which hands out only valid UTF-8 (see render.c). */
-static json_t *str(const char *s) {
-  return s ? json_string_nocheck(s) : json_null();
-}
 
 /* --------------------------------------------------------------- jtext */
 
@@ -36,21 +33,6 @@ static void jt_put(struct jtext *t, const char *s, size_t n) {
   }
   memcpy(t->p + t->len, s, n);
   t->len += n;
-}
-
-static int jt_dump_cb(const char *buf, size_t n, void *ctx) {
-  struct jtext *t = ctx;
-
-  jt_put(t, buf, n);
-  return t->oom ? -1 : 0;
-}
-
-/* Renders V with jansson; FLAGS add to compact output. */
-static void jt_dump(struct jtext *t, const json_t *v, size_t flags) {
-  if (!v ||
-      json_dump_callback(v, jt_dump_cb, t,
-                         JSON_COMPACT | JSON_REAL_PRECISION(6) | flags) != 0)
-    t->oom = true;
 }
 
 /* The separator before an element, unless it follows its key. */
@@ -84,30 +66,69 @@ void jt_close(struct jtext *t, char bracket) {
     t->depth--;
 }
 
-void jt_key(struct jtext *t, const char *key) {
-  json_t *k = str(key);
+#ifndef NDEBUG
+static bool plain_key(const char *key) {
+  for (; *key; key++)
+    if (!((*key >= 'a' && *key <= 'z') || *key == '_'))
+      return false;
+  return true;
+}
+#endif
 
+void jt_key(struct jtext *t, const char *key) {
+  assert(plain_key(key));
   jt_element(t);
-  jt_dump(t, k, JSON_ENCODE_ANY);
-  json_decref(k);
-  jt_put(t, ":", 1);
+  jt_put(t, "\"", 1);
+  jt_put(t, key, strlen(key));
+  jt_put(t, "\":", 2);
   t->after_key = true;
 }
 
-void jt_value(struct jtext *t, json_t *v) {
+/* RFC 8259, section 7: the quotation mark, the reverse solidus and the
+ * control characters are escaped; every other character, valid UTF-8
+ * already, is copied as it is (as jansson does without
+ * JSON_ENSURE_ASCII). */
+void jt_string(struct jtext *t, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  const char *run = s;
+
   jt_element(t);
-  jt_dump(t, v, JSON_ENCODE_ANY);
-  json_decref(v);
+  jt_put(t, "\"", 1);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    char esc[6] = {'\\', (char)c};
+    size_t n = 2;
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    if (c == '\n' || c == '\t' || c == '\r')
+      esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+    else if (c < 0x20) {
+      memcpy(esc + 1, "u00", 3);
+      esc[4] = hex[c >> 4];
+      esc[5] = hex[c & 15];
+      n = 6;
+    }
+    jt_put(t, run, (size_t)(s - run));
+    jt_put(t, esc, n);
+    run = s + 1;
+  }
+  jt_put(t, run, (size_t)(s - run));
+  jt_put(t, "\"", 1);
 }
 
-void jt_members(struct jtext *t, json_t *o) {
-  if (!o)
-    t->oom = true;
-  else if (json_object_size(o)) {
-    jt_element(t);
-    jt_dump(t, o, JSON_EMBED);
-  }
-  json_decref(o);
+/* Decimal digits, written backwards: snprintf costs more than the rest of
+ * a hit's members. */
+void jt_int(struct jtext *t, int64_t v) {
+  char buf[24], *p = buf + sizeof buf;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+  do
+    *--p = (char)('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0)
+    *--p = '-';
+  jt_element(t);
+  jt_put(t, p, (size_t)(buf + sizeof buf - p));
 }
 
 void jt_fragment(struct jtext *t, const char *text, size_t len) {
@@ -117,18 +138,17 @@ void jt_fragment(struct jtext *t, const char *text, size_t len) {
   }
 }
 
-/* Scalars one by one: a container costs jansson a loop check. */
 void jt_hit_members(struct jtext *t, const tm_term_hit *h) {
   jt_key(t, "score");
-  jt_value(t, json_integer(h->score));
+  jt_int(t, h->score);
   jt_key(t, "matched");
   jt_open(t, '{');
   jt_key(t, "lang");
-  jt_value(t, str(h->lang));
+  jt_string(t, h->lang);
   jt_key(t, "term");
-  jt_value(t, str(h->term ? h->term : ""));
+  jt_string(t, h->term ? h->term : "");
   jt_key(t, "how");
-  jt_value(t, str(tm_how_name(h->how)));
+  jt_string(t, tm_how_name(h->how));
   jt_close(t, '}');
 }
 

@@ -357,11 +357,11 @@ static inline render_langs langs_view(const struct langs *l) {
   return v;
 }
 
-/* A JSON text joined from pieces that jansson renders: jansson encodes
- * every key and value; a jtext only places the braces, brackets and commas
- * between them.  It exists so that members rendered once (an entry's, see
- * entry_cache) are reused as text instead of being rendered again: on a
- * term search, rendering is most of the work (docs/api.md). */
+/* A JSON text joined from pieces: members that jansson rendered once (an
+ * entry's, see entry_cache) are reused as text instead of being rendered
+ * again, and the few members of each reply around them are written
+ * directly.  On a term search, rendering is most of the work
+ * (docs/api.md). */
 struct jtext {
   char *p;
   size_t len, cap;
@@ -374,11 +374,12 @@ struct jtext {
 void jt_init(struct jtext *t);
 void jt_open(struct jtext *t, char bracket); /* '{' or '[' */
 void jt_close(struct jtext *t, char bracket);
+/* KEY is a literal of ours (lower-case letters and '_'), written as is. */
 void jt_key(struct jtext *t, const char *key);
-/* A value (stolen) after a key or in an array. */
-void jt_value(struct jtext *t, json_t *v);
-/* The members of object O (stolen), inside an open object. */
-void jt_members(struct jtext *t, json_t *o);
+/* Values, after a key or in an array.  S is valid UTF-8 (libtm's and the
+ * checked parameters are). */
+void jt_string(struct jtext *t, const char *s);
+void jt_int(struct jtext *t, int64_t v);
 /* Members rendered earlier by entry_cache_get. */
 void jt_fragment(struct jtext *t, const char *text, size_t len);
 /* The text (malloc'd) and its length, or NULL when memory ran out. */

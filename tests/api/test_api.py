@@ -439,6 +439,11 @@ def glossaries(s, tok):
         tap.ok(all(isinstance(t["text"], str) and "status" in t
                    for ts in res[0]["terms"].values() for t in ts),
                "terms are {text, status}", res[0]["terms"])
+    # The reply's own strings are escaped as RFC 8259 says.
+    for text in ('"POW"\\ \t\x01\x1f\n x', "перемир'я «КНДР» 전쟁포로\u2028"):
+        r = s.get("/api/v1/terms?" + q(q=text))
+        tap.ok(r.status == 200 and r.json()["query"] == text,
+               f"the query comes back as sent: {text!r}", r)
     r = s.get("/api/v1/terms?" + q(q="ㅈㅈㅍㄹ", lang="any", to="en"))
     res = r.json().get("results", [])
     tap.ok(res and res[0]["matched"]["how"] == "initials"
