@@ -656,6 +656,11 @@ static bool match_pattern(const char *pat, const char *path, size_t plen,
   *ncaps = 0;
   if (plen == 0 || *path != '/')
     return false;
+  /* Most routes differ from the path early in their literal prefix: a
+   * byte that differs there, before any escape, rules the route out. */
+  for (size_t i = 1; i < plen && pat[i] && pat[i] != '{' && path[i] != '%'; i++)
+    if (pat[i] != path[i])
+      return false;
   pat++;
   path++;
   for (;;) {
