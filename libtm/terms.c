@@ -10,11 +10,16 @@
  * rest are derived here: the folded form without spaces, the keystroke
  * jamo (for a half-typed last syllable) and the stem key (Ukrainian and
  * English inflection).  The structure is immutable once built: an update
- * builds a new one and the index swaps it in.
+ * builds a new one and the index swaps it in.  A search's hits point into
+ * the sets it searched, which it holds a reference to until the caller
+ * frees the hits: nothing is copied for a reply.
  */
 #include "match_internal.h"
 
 #include <math.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +54,7 @@ typedef struct tterm {
 
 /* One immutable set of entries with their term keys. */
 typedef struct tset {
-  int refs; /* states using it (changed only under the update mutex) */
+  atomic_int refs; /* the states and the search results using it */
   tm_entry **entries;
   uint32_t nentries;
   tterm *terms;
@@ -692,7 +697,7 @@ static tm_status terms_make(raw_entry *raw, size_t n, tset **out) {
   if ((s = build_bigrams(t)) != TM_OK)
     goto fail;
   free(scratch);
-  t->refs = 1;
+  atomic_init(&t->refs, 1);
   *out = t;
   return TM_OK;
 fail:
@@ -750,8 +755,13 @@ static tm_status raw_read(tm_db *db, int64_t id, raw_entry *r) {
   return TM_OK;
 }
 
+static void tset_ref(tset *t) {
+  if (t)
+    atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+}
+
 static void tset_unref(tset *t) {
-  if (t && --t->refs == 0)
+  if (t && atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
     tset_free(t);
 }
 
@@ -921,7 +931,7 @@ tm_status tm__terms_update(tm_db *db, const tm__terms *old, int64_t id,
     set = NULL;
   } else {
     st->main = old->main;
-    st->main->refs++;
+    tset_ref(st->main);
     st->delta = set;
     set = NULL;
     *out = st;
@@ -1188,14 +1198,26 @@ static int best_cmp(const void *pa, const void *pb) {
   return ea->id < eb->id ? -1 : ea->id > eb->id;
 }
 
+/* What a search's hits point into, kept before the hits in their
+ * allocation: the sets searched. */
+typedef struct pin {
+  tset *sets[2];
+} pin;
+
+#define PIN_SIZE                                                               \
+  ((sizeof(pin) + alignof(max_align_t) - 1) / alignof(max_align_t) *           \
+   alignof(max_align_t))
+
 void tm_terms_free(tm_term_hit *h, size_t n) {
+  pin *p;
+
+  (void)n;
   if (!h)
     return;
-  for (size_t i = 0; i < n; i++) {
-    free(h[i].term);
-    tm_entry_free(h[i].entry);
-  }
-  free(h);
+  p = (pin *)(void *)((char *)h - PIN_SIZE);
+  tset_unref(p->sets[0]);
+  tset_unref(p->sets[1]);
+  free(p);
 }
 
 /* Runs every rule for the folded query F (NS: without spaces). */
@@ -1286,6 +1308,7 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
   size_t fn, nsn, limit, nhits = 0;
   best *list = NULL;
   tm_term_hit *hits = NULL;
+  pin *p = NULL;
   tm_status s;
 
   *out = NULL;
@@ -1358,8 +1381,17 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
       qsort(list, nhits, sizeof *list, best_cmp);
       if (nhits > limit)
         nhits = limit;
-      if (!(hits = calloc(nhits, sizeof *hits)))
+      if ((p = malloc(PIN_SIZE + nhits * sizeof *hits))) {
+        /* The sets stay while the hits point into them, whatever
+         * updates swap in meanwhile. */
+        p->sets[0] = idx->terms->main;
+        p->sets[1] = idx->terms->delta;
+        tset_ref(p->sets[0]);
+        tset_ref(p->sets[1]);
+        hits = (tm_term_hit *)(void *)((char *)p + PIN_SIZE);
+      } else {
         s = TM_NOMEM;
+      }
     }
     for (size_t i = 0; s == TM_OK && i < nhits; i++) {
       const tm_term *tt = hit_term(&list[i]);
@@ -1367,14 +1399,8 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
       h->score = list[i].score;
       h->how = list[i].how;
       strcpy(h->lang, tt->lang);
-      if (!(h->term = tm__strdup(tt->text)) ||
-          !(h->entry = malloc(sizeof *h->entry)) ||
-          tm__entry_copy(list[i].set->entries[list[i].entry], h->entry) !=
-              TM_OK) {
-        free(h->entry);
-        h->entry = NULL;
-        s = TM_NOMEM;
-      }
+      h->term = tt->text;
+      h->entry = list[i].set->entries[list[i].entry];
     }
   }
   pthread_rwlock_unlock(&idx->lock);

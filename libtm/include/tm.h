@@ -599,8 +599,8 @@ typedef struct tm_term_hit {
   int score;
   tm_how how;
   char lang[TM_LANG_MAX]; /* of the term that matched */
-  char *term;
-  tm_entry *entry; /* the whole entry */
+  const char *term;
+  const tm_entry *entry; /* the whole entry */
 } tm_term_hit;
 
 typedef struct tm_terms_opts {
@@ -618,8 +618,10 @@ typedef struct tm_terms_opts {
  * and English stems, Korean particles), Latin input for other scripts
  * (60-69), typos (40-59: one edit up to five characters, two beyond).
  * One hit per entry, by its best term; best score first, then approved
- * entries, preferred terms, shorter terms.  Each hit has a copy of its
- * whole entry.  *out (NULL when *n is 0) is freed with tm_terms_free.
+ * entries, preferred terms, shorter terms.  Each hit points to its whole
+ * entry as the index holds it, read-only, valid until tm_terms_free
+ * whatever writes or tm_index_close do to the index meanwhile.  *out
+ * (NULL when *n is 0) is freed with tm_terms_free.
  * Errors: TM_INVALID, TM_LANG, TM_UTF8, TM_TOOBIG, TM_NOMEM.  Thread-safe
  * on a shared IDX with one DB handle per thread; DB is not read. */
 TM_API tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,

@@ -567,6 +567,54 @@ TEST(index_follows_entry_writes) {
   close_db(db, idx);
 }
 
+/* Hits point into the index: they must stay whole while writes change
+ * the index (a correction, a delete, a merge of the delta set) and after
+ * it closes; the sanitizer build checks no memory is reused under them. */
+TEST(hits_outlive_index_changes) {
+  tm_index *idx;
+  tm_db *db = open_db(&idx);
+  tm_entry e = {0};
+  int64_t id, other;
+  tm_term_hit *h, *hn;
+  size_t n, nn;
+  char term[64];
+
+  CHECK_INT(tm_entry_add_term(&e, "en", "Wagner Group", TM_TERM_PREFERRED,
+                              TM_TERM_FULL, NULL),
+            TM_OK);
+  CHECK_INT(tm_entry_add(db, "test", &e, NULL, &id), TM_OK);
+  CHECK_INT(tm_terms_find(idx, db, "wagner group", NULL, &h, &n), TM_OK);
+  CHECK_INT(tm_terms_find(idx, db, "soldier", NULL, &hn, &nn), TM_OK);
+  CHECK_INT(n, 1);
+  CHECK(nn >= 1);
+  free(e.terms[0].text);
+  e.terms[0].text = strdup("Wagner PMC");
+  CHECK_INT(tm_entry_update(db, id, &e, NULL), TM_OK);
+  CHECK_INT(tm_entry_delete(db, ids[SOLDIER], NULL), TM_OK);
+  for (int i = 0; i < 300; i++) {
+    tm_entry c = {0};
+    snprintf(term, sizeof term, "checkpoint %d", i);
+    CHECK_INT(tm_entry_add_term(&c, "en", term, TM_TERM_PREFERRED, TM_TERM_FULL,
+                                NULL),
+              TM_OK);
+    CHECK_INT(tm_entry_add(db, "test", &c, NULL, &other), TM_OK);
+    tm__entry_clear(&c);
+  }
+  close_db(db, idx);
+  if (n == 1) {
+    CHECK_INT(h[0].entry->id, id);
+    CHECK_STR(h[0].term, "Wagner Group");
+    CHECK_STR(h[0].entry->terms[0].text, "Wagner Group");
+  }
+  if (nn >= 1) {
+    CHECK_INT(hn[0].entry->id, ids[SOLDIER]);
+    CHECK_STR(hn[0].term, "soldier");
+  }
+  tm_terms_free(h, n);
+  tm_terms_free(hn, nn);
+  tm__entry_clear(&e);
+}
+
 TEST(bad_input) {
   tm_index *idx;
   tm_db *db = open_db(&idx);
