@@ -672,6 +672,8 @@ void tm_db_close(tm_db *db) {
   close_sql(db);
   tm_text_close(db->text);
   free(db->errmsg);
+  free(db->term_counts);
+  free(db->doc_counts);
   free(db);
 }
 

@@ -856,6 +856,7 @@ typedef struct qctx {
   double *col0, *col1;
   double *colcost;
   tm__toks tq, ts;
+  uint16_t *counts; /* per main doc of g, zero (the handle's) */
 } qctx;
 
 static void query_free(qctx *q) {
@@ -1215,13 +1216,29 @@ static uint32_t jaccard_bin(uint32_t common, uint32_t nq, uint32_t nd) {
  * short doc that has all its grams in the query to a long one that merely
  * shares as many.  Delta docs are counted one by one.
  */
+/* Q's counters: DB's, zero, with room for every main doc of Q's group. */
+static tm_status query_counts(qctx *q, tm_db *db) {
+  uint32_t n = q->g->nmain;
+  uint16_t *p;
+
+  if (n > db->doc_counts_cap) {
+    if (!(p = realloc(db->doc_counts, (size_t)n * sizeof *p)))
+      return TM_NOMEM;
+    memset(p + db->doc_counts_cap, 0, (n - db->doc_counts_cap) * sizeof *p);
+    db->doc_counts = p;
+    db->doc_counts_cap = n;
+  }
+  q->counts = db->doc_counts;
+  return TM_OK;
+}
+
 static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
                         uint32_t *counted) {
   const tm__group *g = q->g;
   uint32_t n = q->n, kmin, kmax, lo, hi, thr, nt = 0;
   uint32_t nq =
       (uint32_t)(q->prep.ngrams < UINT16_MAX ? q->prep.ngrams : UINT16_MAX);
-  uint16_t *cnt = NULL;
+  uint16_t *cnt = q->counts;
   uint32_t *hist = NULL, *touched = NULL;
   plist *lists = NULL;
   size_t nl = 0;
@@ -1238,20 +1255,15 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
     kmin = kmax = 0;
   tm__group_len_range(g, kmin, kmax, &lo, &hi);
   if (hi > lo) {
-    if (!(cnt = calloc(hi - lo, sizeof *cnt)) ||
-        !(touched = malloc((size_t)(hi - lo) * sizeof *touched)) ||
-        !(hist = calloc(JBINS + 1, sizeof *hist))) {
-      free(cnt);
-      free(touched);
-      return TM_NOMEM;
-    }
-    /* The query's grams with their lists restricted to the range. */
-    if (!(lists = malloc((nq + 1) * sizeof *lists))) {
-      free(cnt);
+    cnt += lo;
+    if (!(touched = malloc((size_t)(hi - lo) * sizeof *touched)) ||
+        !(hist = calloc(JBINS + 1, sizeof *hist)) ||
+        !(lists = malloc((nq + 1) * sizeof *lists))) {
       free(touched);
       free(hist);
       return TM_NOMEM;
     }
+    /* The query's grams with their lists restricted to the range. */
     for (size_t k = 0; k < nq; k++) {
       uint32_t np, x;
       const uint32_t *p = tm__group_postings(g, q->prep.grams[k], &np);
@@ -1274,7 +1286,6 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
       uint8_t *covered = calloc(n + 1, 1);
       if (!covered) {
         free(lists);
-        free(cnt);
         free(touched);
         free(hist);
         return TM_NOMEM;
@@ -1335,7 +1346,8 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
           (cand){lo + d, cnt[d], jaccard_bin(cnt[d], nq, g->ngram16[lo + d]),
                  main_ntok(g, lo + d)};
     }
-    free(cnt);
+    for (uint32_t t = 0; t < nt; t++)
+      cnt[touched[t]] = 0;
     free(touched);
     free(hist);
   }
@@ -1854,6 +1866,7 @@ tm_status tm_match_find(tm_index *idx, tm_db *db, const char *query_s,
     if (!g)
       goto unlock;
     if ((s = query_bind(&q, g)) != TM_OK ||
+        (s = query_counts(&q, db)) != TM_OK ||
         (s = lang_flags(st, &o, &lf)) != TM_OK ||
         (s = gather(&q, o.min, &cands, &ncands, &counted)) != TM_OK ||
         (s = add_exact(&q, counted, &cands, &ncands)) != TM_OK)

@@ -967,6 +967,7 @@ typedef struct search {
   int approved_only;
   best *b;
   uint32_t bmask, nb;
+  uint8_t *counts; /* per term and key kind, zero (the handle's) */
 } search;
 
 static bool term_ok(const search *x, uint32_t term) {
@@ -1101,11 +1102,26 @@ static uint32_t key_len_lower(const tset *t, uint32_t g, uint32_t len) {
  * six; Damerau (adjacent transpositions) distance, bit-parallel; a bigram
  * count filter first (an edit destroys at most two of the query's bigrams,
  * a transposition three). */
+/* Room in DB's zeroed counters for a set of NTERMS terms. */
+static tm_status counts_reserve(tm_db *db, uint32_t nterms) {
+  size_t need = (size_t)nterms * 2 + 1;
+  uint8_t *p;
+
+  if (need <= db->term_counts_cap)
+    return TM_OK;
+  if (!(p = realloc(db->term_counts, need)))
+    return TM_NOMEM;
+  memset(p + db->term_counts_cap, 0, need - db->term_counts_cap);
+  db->term_counts = p;
+  db->term_counts_cap = need;
+  return TM_OK;
+}
+
 static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
   const tset *t = x->t;
   uint32_t *cps = NULL, *touched = NULL, nq, maxd, need, nt = 0;
   uint64_t *grams = NULL;
-  uint8_t *cnt = NULL;
+  uint8_t *cnt = x->counts;
   tm__peq peq;
   tm_status s = TM_NOMEM;
   size_t ng, tcap = 0;
@@ -1121,8 +1137,6 @@ static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
   }
   maxd = nq <= 5 ? 1 : 2;
   need = nq + 1 > 3 * maxd ? nq + 1 - 3 * maxd : 1;
-  if (!(cnt = calloc((size_t)t->nterms * 2 + 1, 1)))
-    goto out;
   tm__peq_init(&peq, cps, nq);
   for (size_t g = 0; g < ng; g++) {
     uint32_t b = big_find(t, grams[g]);
@@ -1139,8 +1153,10 @@ static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
         break;
       if ((i & 1) && !latin)
         continue;
-      if (cnt[i]++ == 0)
+      if (cnt[i] == 0)
         touched[nt++] = i;
+      if (cnt[i] < UINT8_MAX)
+        cnt[i]++;
     }
   }
   s = TM_OK;
@@ -1161,10 +1177,11 @@ static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
               TM_HOW_FUZZY);
   }
 out:
+  for (uint32_t k = 0; k < nt; k++)
+    cnt[touched[k]] = 0;
   free(cps);
   free(touched);
   free(grams);
-  free(cnt);
   return s;
 }
 
@@ -1365,9 +1382,10 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
     for (size_t i = 0; i < nsn && latin; i++)
       latin = (unsigned char)ns[i] < 0x80;
     for (int k = 0; k < 2 && s == TM_OK && x.nb < limit; k++)
-      if (sets[k]) {
+      if (sets[k] && (s = counts_reserve(db, sets[k]->nterms)) == TM_OK) {
         x.t = sets[k];
         x.dead = dead[k];
+        x.counts = db->term_counts;
         s = find_fuzzy(&x, ns, nsn, latin);
       }
   }

@@ -172,6 +172,14 @@ struct tm_db {
   void (*on_entry)(tm_index *idx, tm_db *db, int64_t id);
   void (*on_reload)(tm_index *idx, tm_db *db);
   int readonly;
+  /* Counters of the searches, zero between searches: a search clears
+   * only those it touched instead of zeroing a fresh array per query (a
+   * handle is used by one thread at a time).  Per term of the term search
+   * (terms.c) and per unit of the fuzzy match (match.c). */
+  uint8_t *term_counts;
+  size_t term_counts_cap;
+  uint16_t *doc_counts;
+  size_t doc_counts_cap;
 };
 
 /* Tell the attached index, if any, that a unit or entry changed (after the
