@@ -917,10 +917,25 @@ static tm_status query_bind(qctx *q, const tm__group *g) {
   return TM_OK;
 }
 
+/* The clones below are chosen by an ifunc resolver, which runs before
+ * ThreadSanitizer's runtime has started: a TSan build makes one version. */
+#if defined(__SANITIZE_THREAD__)
+#define MATCH_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MATCH_TSAN 1
+#endif
+#endif
+
 /* The query positions candidate token ID costs less than 1 against, with
- * their costs (memoised per id). */
-static tm_status near_list(qctx *q, uint32_t id, const near **out,
-                           uint32_t *nout) {
+ * their costs (memoised per id).  Its bound counts bits: built twice, for
+ * processors with and without the popcnt instruction (an x86-64 baseline
+ * build would call a library routine for each count). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(MATCH_TSAN)
+__attribute__((target_clones("popcnt", "default")))
+#endif
+static tm_status
+near_list(qctx *q, uint32_t id, const near **out, uint32_t *nout) {
   uint32_t h = (id * 2654435761u) & q->mmask;
   uint32_t off = (uint32_t)q->npool, cnt = 0;
   const tm__group *g = q->g;
@@ -1240,6 +1255,7 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
       (uint32_t)(q->prep.ngrams < UINT16_MAX ? q->prep.ngrams : UINT16_MAX);
   uint16_t *cnt = q->counts;
   uint32_t *hist = NULL, *touched = NULL;
+  uint16_t *bins = NULL;
   plist *lists = NULL;
   size_t nl = 0;
   cand *v = NULL;
@@ -1320,9 +1336,12 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
         touched[d] = d;
     if (n == 0)
       nt = hi - lo;
-    for (uint32_t t = 0; t < nt; t++) {
+    if (!(bins = malloc(((size_t)nt + 1) * sizeof *bins)))
+      ok = false;
+    for (uint32_t t = 0; ok && t < nt; t++) {
       uint32_t d = touched[t];
-      hist[jaccard_bin(cnt[d], nq, g->ngram16[lo + d])]++;
+      bins[t] = (uint16_t)jaccard_bin(cnt[d], nq, g->ngram16[lo + d]);
+      hist[bins[t]]++;
     }
     /* The lowest bin that keeps at most CANDIDATES docs; when the best bin
      * alone has more, take it anyway, up to twice the cap. */
@@ -1335,19 +1354,18 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
         while (thr > 0 && !hist[thr])
           thr--;
     }
-    for (uint32_t t = 0; t < nt && nv < 2 * CANDIDATES; t++) {
+    for (uint32_t t = 0; ok && t < nt && nv < 2 * CANDIDATES; t++) {
       uint32_t d = touched[t];
-      if (jaccard_bin(cnt[d], nq, g->ngram16[lo + d]) < thr)
+      if (bins[t] < thr)
         continue;
       GROW(v, cap, nv + 1, ok);
       if (!ok)
         break;
-      v[nv++] =
-          (cand){lo + d, cnt[d], jaccard_bin(cnt[d], nq, g->ngram16[lo + d]),
-                 main_ntok(g, lo + d)};
+      v[nv++] = (cand){lo + d, cnt[d], bins[t], main_ntok(g, lo + d)};
     }
     for (uint32_t t = 0; t < nt; t++)
       cnt[touched[t]] = 0;
+    free(bins);
     free(touched);
     free(hist);
   }
