@@ -76,7 +76,8 @@ out:
 /* ------------------------------------------------------------- entries */
 
 /* Adds to E the terms of LANG given as V: a string, or an array of strings
- * and objects {text, status, type, note, pos}. */
+ * and objects {text, status, type, note, pos}.  As in glossary files, the
+ * first term is preferred and the others admitted unless they say. */
 static bool add_terms(struct request *rq, tm_entry *e, const char *lang,
                       json_t *v) {
   json_t *one[1] = {v}, *t;
@@ -87,7 +88,7 @@ static bool add_terms(struct request *rq, tm_entry *e, const char *lang,
     n = json_array_size(v);
   for (size_t i = 0; i < n; i++) {
     const char *text = NULL, *note = NULL, *pos = NULL, *st = NULL, *ty = NULL;
-    tm_term_status status = TM_TERM_PREFERRED;
+    tm_term_status status = i == 0 ? TM_TERM_PREFERRED : TM_TERM_ADMITTED;
     tm_term_type type = TM_TERM_FULL;
 
     t = json_is_array(v) ? json_array_get(v, i) : one[0];

@@ -478,6 +478,17 @@ def glossaries(s, tok):
         and e["terms"]["uk"][0]["text"] == "обмін полоненими"
         and e["status"] == "draft" and e["domain"] == "IHL",
         "GET the entry as given", e)
+    r = s.post("/api/v1/glossaries/event/entries",
+               {"terms": {"en": ["prisoner swap", "POW exchange",
+                                 {"text": "PoW swap", "status": "deprecated"}],
+                          "uk": "обмін полоненими"}}, token=tok["c1"])
+    sid = r.json().get("entry")
+    e = s.get(f"/api/v1/entries/{sid}").json()
+    tap.eq([t["status"] for t in e["terms"]["en"]] + [e["terms"]["uk"][0]
+                                                       ["status"]],
+           ["preferred", "admitted", "deprecated", "preferred"],
+           "terms without a status: the first preferred, the rest admitted")
+    s.delete(f"/api/v1/entries/{sid}", token=tok["reviewer"])
     r = s.post("/api/v1/glossaries/event/entries", {"terms": {"en": [5]}},
                token=tok["c1"])
     tap.ok(is_error(r, 400, "invalid_parameter"), "a number as a term: 400", r)
