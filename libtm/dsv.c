@@ -97,6 +97,12 @@ static int read_row(const char *buf, size_t len, size_t *pos, long *line,
     goto oom;
   while (i < len) {
     char c = buf[i];
+    /* Cells are C strings from here on: a NUL would cut one short and
+     * store the rest of it nowhere. */
+    if (c == '\0') {
+      *err = "a NUL byte: the file is not UTF-8 text";
+      return -1;
+    }
     if (sep == ',' && quoted) {
       if (c == '"') {
         if (i + 1 < len && buf[i + 1] == '"') {
@@ -310,6 +316,7 @@ tm_status tm__dsv_import(tm__ingest *in, const tm__input *src, char sep) {
 
   got = read_row(src->buf, src->len, &pos, &line, sep, &r, &err);
   if (got <= 0) {
+    row_free(&r);
     if (got == 0)
       return TM_OK; /* an empty file imports nothing */
     s = err ? tm__error(db, TM_PARSE, "%s", err) : TM_NOMEM;
