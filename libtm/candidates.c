@@ -134,7 +134,8 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 static bool in_sorted(const char *const *v, size_t n, const char *s) {
-  return bsearch(&s, v, n, sizeof *v, cmp_str) != NULL;
+  /* A language without a list has V NULL, which bsearch may not get. */
+  return n > 0 && bsearch(&s, v, n, sizeof *v, cmp_str) != NULL;
 }
 
 /* ------------------------------------------------------------ the map */

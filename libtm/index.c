@@ -538,7 +538,8 @@ static tm_status chunk_prepare(chunk *c, tm_text *text, tm__prep *p) {
       c->tok[c->ntok++] = t->b1 | (t->cls == TM__TK_NUM ? NUM_BIT : 0);
     }
     c->toff[i + 1] = (uint32_t)(c->ntok / 2);
-    memcpy(c->grams + c->ngrams, p->grams, p->ngrams * sizeof *p->grams);
+    if (p->ngrams) /* none, and grams may be NULL: see unit_apply */
+      memcpy(c->grams + c->ngrams, p->grams, p->ngrams * sizeof *p->grams);
     c->ngrams += p->ngrams;
     c->goff[i + 1] = (uint32_t)c->ngrams;
     if (c->flen > UINT32_MAX / 2 || c->ngrams > UINT32_MAX / 2)
@@ -1362,8 +1363,11 @@ static tm_status unit_apply(tm__ustate *st, int64_t id, unit_read *r) {
         (s = arena_add(g, v->fold, d->fold_len, &d->fold)) != TM_OK ||
         (s = add_tokens(g, &v->prep, v->fold, d)) != TM_OK)
       return s;
-    memcpy(g->dgrams + g->ndgrams, v->prep.grams,
-           v->prep.ngrams * sizeof *g->dgrams);
+    /* Text of punctuation alone has no grams, and grams is then NULL,
+     * which memcpy may not be given even for no bytes. */
+    if (v->prep.ngrams)
+      memcpy(g->dgrams + g->ndgrams, v->prep.grams,
+             v->prep.ngrams * sizeof *g->dgrams);
     d->gram = g->ndgrams;
     d->ngram = (uint32_t)v->prep.ngrams;
     g->ndgrams += v->prep.ngrams;

@@ -945,7 +945,8 @@ near_list(qctx *q, uint32_t id, const near **out, uint32_t *nout) {
 
   while (q->mkey[h]) {
     if (q->mkey[h] == id + 1) {
-      *out = q->pool + q->moff[h];
+      /* No pool yet: nothing is near, and NULL + 0 is undefined. */
+      *out = q->pool ? q->pool + q->moff[h] : NULL;
       *nout = q->mn[h];
       return TM_OK;
     }
@@ -991,7 +992,7 @@ near_list(qctx *q, uint32_t id, const near **out, uint32_t *nout) {
   q->mkey[h] = id + 1;
   q->moff[h] = off;
   q->mn[h] = cnt;
-  *out = q->pool + off;
+  *out = q->pool ? q->pool + off : NULL;
   *nout = cnt;
   if (++q->mcount * 2 > q->mmask) {
     /* Grow the memo: rehash its keys. */
