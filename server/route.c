@@ -880,6 +880,34 @@ static bool capture(struct request *rq, const struct span *caps, size_t n) {
   return true;
 }
 
+/* Parameters are read as C strings in many places: a %00 in one would
+ * end it early without a word, so it is refused here, once, as an encoded
+ * NUL in the path is. */
+static enum MHD_Result arg_nul(void *cls, enum MHD_ValueKind kind,
+                               const char *key, size_t key_size,
+                               const char *value, size_t value_size) {
+  bool *nul = cls;
+
+  (void)kind;
+  if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+    *nul = true;
+    return MHD_NO;
+  }
+  return MHD_YES;
+}
+
+static bool args_nul_free(struct request *rq) {
+  bool nul = false;
+
+  MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, arg_nul, &nul);
+  for (size_t i = 0; !nul && i < rq->nform; i++)
+    nul = strlen(rq->form[i].value) != rq->form[i].len;
+  if (nul)
+    reply_error(rq, 400, "invalid_parameter",
+                "a parameter holds a NUL byte (%%00)");
+  return !nul;
+}
+
 void route_begin(struct request *rq) {
   const char *path = rq->uri, *q, *cl, *te;
   struct span caps[SRV_MAX_PATH_PARAMS];
@@ -931,7 +959,7 @@ void route_begin(struct request *rq) {
     reply_header(rq, MHD_HTTP_HEADER_ALLOW, allow);
     return;
   }
-  if (!capture(rq, caps, ncaps))
+  if (!capture(rq, caps, ncaps) || !args_nul_free(rq))
     return;
 
   rq->body_limit =
@@ -1003,7 +1031,9 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind,
 static bool parse_json(struct request *rq) {
   json_error_t err;
 
-  rq->json = json_loadb(rq->body, rq->body_len, 0, &err);
+  /* A key given twice is refused rather than read as its last value: a
+   * proxy or client that reads the first would see another request. */
+  rq->json = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &err);
   if (!rq->json) {
     enum json_error_code c = json_error_code(&err);
     reply_error(rq, 400,
@@ -1078,7 +1108,7 @@ static bool parse_body(struct request *rq) {
     ok = MHD_destroy_post_processor(pp) == MHD_YES && ok;
     if (!ok)
       reply_error(rq, 400, "invalid_parameter", "the form body is malformed");
-    return ok;
+    return ok && args_nul_free(rq);
   }
   return true;
 }
