@@ -93,7 +93,7 @@ tm_status tm_token_check(tm_db *db, const char *secret, int64_t *id,
   sqlite3_stmt *st;
   long long tid;
   char *end;
-  bool ok = false, oom = false;
+  bool ok = false, revoked = false, oom = false;
   int rc;
 
   *id = 0;
@@ -114,9 +114,10 @@ tm_status tm_token_check(tm_db *db, const char *secret, int64_t *id,
     return TM_DB;
   sqlite3_bind_int64(st, 1, tid);
   rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SHA256_DIGEST_SIZE &&
-      sqlite3_column_type(st, 3) == SQLITE_NULL) {
+  if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SHA256_DIGEST_SIZE) {
     ok = memeql_sec(sqlite3_column_blob(st, 0), digest, SHA256_DIGEST_SIZE);
+    revoked = ok && sqlite3_column_type(st, 3) != SQLITE_NULL;
+    ok = ok && !revoked;
     if (ok) {
       *role = (tm_role)sqlite3_column_int(st, 1);
       if (label)
@@ -128,9 +129,13 @@ tm_status tm_token_check(tm_db *db, const char *secret, int64_t *id,
     return tm__sql_error(db);
   if (oom)
     return TM_NOMEM;
+  if (revoked) {
+    *id = tid;
+    return tm__error(db, TM_REVOKED, "token %lld was revoked", tid);
+  }
   if (!ok) {
     *role = TM_ROLE_NONE;
-    return tm__error(db, TM_DENIED, "unknown or revoked token");
+    return tm__error(db, TM_DENIED, "unknown token");
   }
   *id = tid;
   return TM_OK;

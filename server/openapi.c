@@ -497,10 +497,10 @@ static json_t *responses(const struct route *r) {
     ok = add_error(o, "400", "a missing or invalid parameter or body");
   if (ok && !(r->flags & R_PUBLIC))
     ok = add_error(o, "401",
-                   needs_token ? "no token, or an unknown or revoked one"
+                   needs_token ? "no token, or an unknown one"
                                : "no valid token (only with --private)");
   if (ok && !(r->flags & R_PUBLIC))
-    ok = add_error(o, "403", "the token's role is too low");
+    ok = add_error(o, "403", "the token was revoked or its role is too low");
   if (ok && !(r->flags & R_PUBLIC))
     ok = add_error(o, "404", "no such record or collection");
   if (ok && (r->flags & R_CONFLICT))

@@ -566,6 +566,10 @@ void reply_tm(struct request *rq, tm_db *db, tm_status s) {
     status = 503;
     code = "cancelled";
     break;
+  case TM_REVOKED:
+    status = 403;
+    code = "forbidden";
+    break;
   case TM__STATUS_COUNT:
     break;
   }
@@ -827,6 +831,8 @@ static void authenticate(struct request *rq, bool final) {
   reader = pool_get(rq->srv);
   db = reader->db;
   s = tm_token_check(db, token, &rq->token, &rq->role, &rq->label);
+  /* An unknown token is no credential (401); a revoked one is known and
+   * refused (403), so a client can tell its user to ask for a new one. */
   if (s == TM_DENIED)
     reply_error(rq, 401, "unauthorized", "%s", tm_db_errmsg(db));
   else if (s != TM_OK)

@@ -52,7 +52,8 @@ extern "C" {
   X(SCHEMA, "database schema is newer than this program")                      \
   X(TEXT, "text processing error")                                             \
   X(DENIED, "permission denied")                                               \
-  X(CANCELLED, "cancelled")
+  X(CANCELLED, "cancelled")                                                    \
+  X(REVOKED, "revoked token")
 
 typedef enum tm_status {
 #define TM__STATUS_ENUM(name, msg) TM_##name,
@@ -385,8 +386,9 @@ TM_API tm_status tm_token_create(tm_db *db, tm_role role, const char *label,
                                  int64_t *id, char **secret);
 
 /* Checks SECRET: on success *id, *role and *label (free with tm_free; may be
- * NULL) describe the token.  TM_DENIED for an unknown, malformed or revoked
- * token.  The comparison takes the same time whatever the secret. */
+ * NULL) describe the token.  TM_DENIED for an unknown or malformed token,
+ * TM_REVOKED for the right secret of a revoked one (*id set).  The
+ * comparison takes the same time whatever the secret. */
 TM_API tm_status tm_token_check(tm_db *db, const char *secret, int64_t *id,
                                 tm_role *role, char **label);
 TM_API tm_status tm_token_revoke(tm_db *db, int64_t id);

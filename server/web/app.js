@@ -692,7 +692,9 @@ function fieldOf(err, langs) {
 function explain(err) {
   switch (err.status) {
     case 401: return `${err.message} — a token is needed to contribute (ask an admin: tm token create --role contributor).`;
-    case 403: return `${err.message} — this token's role may not do that.`;
+    case 403: return /revoked/.test(err.message)
+      ? `${err.message} — ask an admin for a new token.`
+      : `${err.message} — this token's role may not do that.`;
     case 413: return `${err.message} — the entry is too large.`;
     case 0: return err.message;
     default: return err.message;

@@ -125,7 +125,7 @@ def auth(s, tok):
     r = s.post("/api/v1/memories", body, token="garbage")
     tap.ok(is_error(r, 401, "unauthorized"), "malformed token: 401", r)
     r = s.post("/api/v1/memories", body, token=tok["revoked"])
-    tap.ok(is_error(r, 401, "unauthorized"), "revoked token: 401", r)
+    tap.ok(is_error(r, 403, "forbidden"), "revoked token: 403", r)
     r = s.post("/api/v1/memories", body,
                headers={"Authorization": "Digest abc"})
     tap.ok(is_error(r, 401, "unauthorized"), "another scheme: 401", r)
@@ -687,7 +687,7 @@ def tokens_api(s, tok):
     r = s.delete(f"/api/v1/tokens/{new['id']}", token=tok["admin"])
     tap.eq(r.status, 204, "admin revokes it")
     r = s.post("/api/v1/tm/units/1/approve", token=new["token"])
-    tap.ok(is_error(r, 401, "unauthorized"), "a revoked token: 401", r)
+    tap.ok(is_error(r, 403, "forbidden"), "a revoked token: 403", r)
     r = s.delete("/api/v1/tokens/999999", token=tok["admin"])
     tap.ok(is_error(r, 404, "not_found"), "revoking an unknown token: 404", r)
 

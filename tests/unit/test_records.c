@@ -356,7 +356,13 @@ TEST(tokens_are_hashed_checked_and_revoked) {
   CHECK_INT(list[0].revoked, 0);
   tm_token_list_free(list, n);
   CHECK_INT(tm_token_revoke(db, id), TM_OK);
-  CHECK_INT(tm_token_check(db, secret, &got_id, &role, NULL), TM_DENIED);
+  CHECK_INT(tm_token_check(db, secret, &got_id, &role, NULL), TM_REVOKED);
+  CHECK_INT(got_id, id);
+  CHECK_INT(role, TM_ROLE_NONE);
+  bad = tm__strdup(secret);
+  bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
+  CHECK_INT(tm_token_check(db, bad, &got_id, &role, NULL), TM_DENIED);
+  free(bad);
   CHECK_INT(tm_token_revoke(db, id), TM_NOTFOUND);
   CHECK_INT(tm_token_create(db, TM_ROLE_NONE, NULL, &id, &label), TM_INVALID);
   tm_free(secret);
