@@ -232,6 +232,10 @@ class Server:
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
+    def client(self, timeout=120):
+        """A Client of its own: one per thread."""
+        return Client(self.port, timeout)
+
     def raw(self, data, read_timeout=30):
         """Sends DATA on a new socket and returns everything read until
         the server closes or READ_TIMEOUT passes."""
@@ -250,6 +254,46 @@ class Server:
             except socket.timeout:
                 pass
             return out
+
+
+class Client:
+    """One keep-alive connection for one thread.  Unlike Server.request it
+    never retries: a request that fails raises (OSError or
+    http.client.HTTPException), so a test knows it was not answered."""
+
+    def __init__(self, port, timeout=120):
+        self.port = port
+        self.timeout = timeout
+        self.conn = None
+
+    def request(self, method, path, body=None, token=None):
+        """One request; BODY, unless None, is sent as JSON."""
+        h = {}
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            body = json.dumps(body).encode("utf-8")
+            h["Content-Type"] = "application/json"
+        if not self.conn:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                   timeout=self.timeout)
+        try:
+            self.conn.request(method, path, body=body, headers=h)
+            resp = self.conn.getresponse()
+            data = resp.read()
+        except BaseException:
+            self.close()
+            raise
+        reply = Reply(resp.status,
+                      {k.lower(): v for k, v in resp.getheaders()}, data)
+        if resp.will_close:
+            self.close()
+        return reply
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+            self.conn = None
 
 
 def _complete(raw):
