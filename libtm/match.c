@@ -1180,6 +1180,8 @@ static uint32_t common_grams(const uint64_t *a, size_t na, const uint64_t *b,
 
 /* Bins of the candidate ranking (the Jaccard index of gram sets). */
 #define JBINS 1024
+/* Postings between a counter's prefetch and its use. */
+#define PREFETCH_AHEAD 16
 /* A gram whose restricted list holds more than 1/COMMON_SHARE of the range
  * (and more than COMMON_MIN docs) is not counted. */
 #define COMMON_SHARE 16
@@ -1220,7 +1222,13 @@ static uint32_t jaccard_bin(uint32_t common, uint32_t nq, uint32_t nd) {
   if (common > nd)
     common = nd;
   uni = nq + nd - common;
-  return uni ? (uint32_t)((uint64_t)common * (JBINS - 1) / uni) : JBINS - 1;
+  if (!uni)
+    return JBINS - 1;
+  /* Done once per counted doc: the 32-bit division is the cheaper one, and
+   * counts (16-bit in gather) leave the product within 32 bits. */
+  if (common <= UINT32_MAX / (JBINS - 1))
+    return common * (JBINS - 1) / uni;
+  return (uint32_t)((uint64_t)common * (JBINS - 1) / uni);
 }
 
 /*
@@ -1327,9 +1335,14 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
      * cannot overflow), noting each doc the first time it is seen. */
     for (size_t k = 0; k < nl; k++) {
       const uint32_t *p = lists[k].p;
-      for (uint32_t x = 0; x < lists[k].n; x++)
+      for (uint32_t x = 0; x < lists[k].n; x++) {
+        /* The counters of a large range miss the caches: ask for one a
+         * few postings ahead while this one is counted. */
+        if (x + PREFETCH_AHEAD < lists[k].n)
+          __builtin_prefetch(&cnt[p[x + PREFETCH_AHEAD] - lo], 1);
         if (cnt[p[x] - lo]++ == 0)
           touched[nt++] = p[x] - lo;
+      }
     }
     free(lists);
     if (n == 0)
