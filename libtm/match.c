@@ -1231,15 +1231,6 @@ static uint32_t jaccard_bin(uint32_t common, uint32_t nq, uint32_t nd) {
   return (uint32_t)((uint64_t)common * (JBINS - 1) / uni);
 }
 
-/*
- * The docs of G worth scoring for Q: those whose token count the score's
- * length bound allows (min(n, m) / max(n, m) >= MIN/100), counting the
- * grams each shares with the query over the posting lists restricted to
- * that range, then keeping the CANDIDATES whose gram sets are most alike
- * (Jaccard index: shared grams over all grams of both), which prefers a
- * short doc that has all its grams in the query to a long one that merely
- * shares as many.  Delta docs are counted one by one.
- */
 /* Q's counters: DB's, zero, with room for every main doc of Q's group. */
 static tm_status query_counts(qctx *q, tm_db *db) {
   uint32_t n = q->g->nmain;
@@ -1256,6 +1247,15 @@ static tm_status query_counts(qctx *q, tm_db *db) {
   return TM_OK;
 }
 
+/*
+ * The docs of G worth scoring for Q: those whose token count the score's
+ * length bound allows (min(n, m) / max(n, m) >= MIN/100), counting the
+ * grams each shares with the query over the posting lists restricted to
+ * that range, then keeping the CANDIDATES whose gram sets are most alike
+ * (Jaccard index: shared grams over all grams of both), which prefers a
+ * short doc that has all its grams in the query to a long one that merely
+ * shares as many.  Delta docs are counted one by one.
+ */
 static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
                         uint32_t *counted) {
   const tm__group *g = q->g;
