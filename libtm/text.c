@@ -743,6 +743,19 @@ tm_status tm_text_translit(tm_text *t, const char *lang, const char *s,
   }
   lim = fn;
   utrans_transUChars(tr, f.p, &fn, f.cap, 0, &lim, &e);
+  if (e == U_BUFFER_OVERFLOW_ERROR) {
+    /* It grew more than that (a Han character becomes up to six letters):
+     * FN is now the length it needs, and F holds a partial result.  Fold
+     * again into room for all of it and start over. */
+    int32_t need = fn;
+    e = U_ZERO_ERROR;
+    if ((fn = fold16(t, t->a.p, n, &f)) < 0 || !ubuf_reserve(&f, need + 1)) {
+      free(f.p);
+      return TM_NOMEM;
+    }
+    lim = fn;
+    utrans_transUChars(tr, f.p, &fn, f.cap, 0, &lim, &e);
+  }
   if (U_FAILURE(e)) {
     free(f.p);
     return TM_TEXT;

@@ -182,6 +182,25 @@ TEST(latin_korean) {
   CHECK_STR(latin(NULL, "Prisoner"), "prisoner");
 }
 
+/* Han grows most (莊 becomes "zhuang "), Hangul next (쀍 becomes "ppwek"):
+ * more than the room first reserved for the result. */
+TEST(latin_grows_past_first_guess) {
+  char in[250 * 3 + 1], *out;
+
+  for (int i = 0; i < 100; i++)
+    memcpy(in + 3 * i, "莊", 3);
+  in[300] = 0;
+  out = latin(NULL, in);
+  CHECK_INT(strlen(out), 100 * 7 - 1);
+  CHECK(strncmp(out, "zhuang zhuang", 13) == 0);
+  for (int i = 0; i < 250; i++)
+    memcpy(in + 3 * i, "쀍", 3);
+  in[750] = 0;
+  out = latin("ko", in);
+  CHECK_INT(strlen(out), 250 * 5);
+  CHECK(strncmp(out, "ppwekppwek", 10) == 0);
+}
+
 TEST(language_tags) {
   static const struct {
     const char *in, *out;
