@@ -935,6 +935,7 @@ static tm_status import_loop(tbx_in *t) {
 }
 
 tm_status tm__tbx_import(tm__ingest *in, const tm__input *src) {
+  tm__xml_quiet quiet;
   tbx_in t;
   tm_status s;
   long line;
@@ -948,6 +949,7 @@ tm_status tm__tbx_import(tm__ingest *in, const tm__input *src) {
     return fail(&t, line, TM_PARSE,
                 "the document declares entities; TBX needs none, and they "
                 "are never expanded");
+  tm__xml_quiet_begin(&quiet);
   t.rd = xmlReaderForMemory(src->buf, (int)src->len, src->name, NULL,
                             XML_PARSE_NONET | XML_PARSE_BIG_LINES);
   if (!t.rd) {
@@ -967,6 +969,7 @@ out:
   free(t.text.p);
   free(t.raw.p);
   xmlFreeTextReader(t.rd);
+  tm__xml_quiet_end(&quiet);
   return s;
 }
 

@@ -579,6 +579,7 @@ static tm_status import_loop(tmx_in *t) {
 }
 
 tm_status tm__tmx_import(tm__ingest *in, const tm__input *src) {
+  tm__xml_quiet quiet;
   tmx_in t;
   tm_status s;
 
@@ -587,6 +588,7 @@ tm_status tm__tmx_import(tm__ingest *in, const tm__input *src) {
   t.src = src;
   if (src->len > INT_MAX)
     return fail(&t, 0, TM_TOOBIG, "a TMX file is limited to %d bytes", INT_MAX);
+  tm__xml_quiet_begin(&quiet);
   if (!(t.markup = xmlBufferCreate()) ||
       !(t.rd = open_reader(src->buf, src->len, src->name, &t.xerr))) {
     s = tm__error(in->db, TM_NOMEM, "out of memory");
@@ -600,6 +602,7 @@ tm_status tm__tmx_import(tm__ingest *in, const tm__input *src) {
 out:
   tm__unit_clear(&t.unit);
   xmlFreeTextReader(t.rd);
+  tm__xml_quiet_end(&quiet);
   xmlBufferFree(t.markup);
   free(t.text.p);
   return s;

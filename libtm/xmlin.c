@@ -59,6 +59,21 @@ void tm__xml_on_error(void *arg, xmlErrorPtr e) {
       *p = ' ';
 }
 
+static void xml_silent(void *ctx, const char *fmt, ...) {
+  (void)ctx;
+  (void)fmt;
+}
+
+void tm__xml_quiet_begin(tm__xml_quiet *q) {
+  q->func = xmlGenericError;
+  q->ctx = xmlGenericErrorContext;
+  xmlSetGenericErrorFunc(NULL, xml_silent);
+}
+
+void tm__xml_quiet_end(const tm__xml_quiet *q) {
+  xmlSetGenericErrorFunc(q->ctx, q->func);
+}
+
 tm_status tm__xml_error_status(const tm__xml_error *x) {
   switch (x->code) {
   case XML_ERR_INVALID_CHAR:

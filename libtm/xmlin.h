@@ -37,6 +37,19 @@ void tm__xml_on_error(void *arg, xmlErrorPtr e);
 /* TM_UTF8 for an encoding error, else TM_PARSE. */
 tm_status tm__xml_error_status(const tm__xml_error *x);
 
+/* libxml2 reports some errors outside any parser (a failed encoding
+ * conversion) to the thread's generic handler, which prints on stderr; the
+ * reader's own handler records what matters, and the library never
+ * prints.  An import runs between these two with a silent generic handler,
+ * and the caller's comes back after. */
+typedef struct tm__xml_quiet {
+  xmlGenericErrorFunc func;
+  void *ctx;
+} tm__xml_quiet;
+
+void tm__xml_quiet_begin(tm__xml_quiet *q);
+void tm__xml_quiet_end(const tm__xml_quiet *q);
+
 /* When the reader stands on a DOCTYPE that declares entities (general or
  * parameter), the line of the first declaration in BUF; else 0.  Our
  * readers refuse such documents: entities are never expanded. */

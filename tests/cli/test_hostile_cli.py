@@ -194,6 +194,10 @@ def xml_files(trap_port):
                                   'encoding="UTF-16"?>\n').encode()),
                 ("unknownenc", doc(body, decl='<?xml version="1.0" '
                                    'encoding="x-no-such"?>\n').encode()),
+                # iconv fails on the first non-ASCII byte, and libxml2
+                # would print that on stderr too.
+                ("utf7decl", doc(body, decl='<?xml version="1.0" '
+                                 'encoding="UTF-7"?>\n').encode()),
                 ("bom16", b"\xff\xfe" + good),
                 ("nul", good.replace(b"there", b"th\x00re")),
                 ("truncated", good[:len(good) // 2]),
