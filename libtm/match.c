@@ -1023,7 +1023,7 @@ near_list(qctx *q, uint32_t id, const near **out, uint32_t *nout) {
     q->moff = o;
     q->mn = c;
     q->mmask = nmask;
-    *out = q->pool + off;
+    *out = q->pool ? q->pool + off : NULL;
   }
   return TM_OK;
 }

@@ -1078,8 +1078,8 @@ static bool parse_body(struct request *rq) {
     bool json;
     if (ct && strncasecmp(ct, "application/json", 16) == 0)
       json = true;
-    else if (ct && strncasecmp(ct, "text/", 5) == 0)
-      json = false;
+    else if ((ct && strncasecmp(ct, "text/", 5) == 0) || rq->body_len == 0)
+      json = false; /* no body has no buffer either: rq->body is NULL */
     else {
       while (p < rq->body + rq->body_len && strchr(" \t\r\n", *p))
         p++;
