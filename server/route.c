@@ -932,7 +932,10 @@ void route_begin(struct request *rq) {
   te = http_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
   rq->body_expected = (cl && strtoull(cl, NULL, 10) > 0) || te;
 
-  for (size_t i = 0; i < nroutes; i++) {
+  /* The first route that fits path and method wins.  Only when none does
+   * (404, 405, OPTIONS) are the methods of every route of the path
+   * needed, and the loop then sees them all. */
+  for (size_t i = 0; i < nroutes && !rq->route; i++) {
     const struct route *r = &routes[i];
     struct span c[SRV_MAX_PATH_PARAMS];
     size_t nc;
@@ -942,8 +945,7 @@ void route_begin(struct request *rq) {
      * (MyMemory's set): a HEAD must never change anything. */
     bool head = r->method == M_GET && !(r->flags & R_WRITE);
     mask |= r->method | (head ? M_HEAD : 0);
-    if (!rq->route &&
-        (r->method == rq->method || (head && rq->method == M_HEAD))) {
+    if (r->method == rq->method || (head && rq->method == M_HEAD)) {
       rq->route = r;
       memcpy(caps, c, sizeof c);
       ncaps = nc;
