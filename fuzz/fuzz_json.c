@@ -22,13 +22,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
   fzs_start();
-  if (nroutes > MAX_ROUTES)
-    fz_fail("the table has more than %d routes", MAX_ROUTES);
   nposts = fzs_routes(M_POST | M_PUT,
                       1u << BODY_JSON | 1u << BODY_FORM | 1u << BODY_TEXT,
                       posts, MAX_ROUTES);
-  if (!nposts)
-    fz_fail("no route takes a JSON body");
   return 0;
 }
 

@@ -22,10 +22,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
   fzs_start();
-  if (nroutes > MAX_ROUTES)
-    fz_fail("the table has more than %d routes", MAX_ROUTES);
-  if (!(ngets = fzs_routes(M_GET, ~0u, gets, MAX_ROUTES)))
-    fz_fail("no GET route");
+  ngets = fzs_routes(M_GET, ~0u, gets, MAX_ROUTES);
   return 0;
 }
 

@@ -110,9 +110,13 @@ size_t fzs_routes(unsigned methods, unsigned bodies, const struct route **out,
                   size_t cap) {
   size_t n = 0;
 
-  for (size_t i = 0; i < nroutes && n < cap; i++)
+  if (nroutes > cap)
+    fz_fail("the routing table has more than %zu routes", cap);
+  for (size_t i = 0; i < nroutes; i++)
     if ((routes[i].method & methods) && (1u << routes[i].body & bodies))
       out[n++] = &routes[i];
+  if (n == 0)
+    fz_fail("no route has the methods and bodies this target sends");
   return n;
 }
 

@@ -17,7 +17,8 @@ void fzs_start(void);
 
 /* The routes whose method is one of METHODS (a mask of enum method) and
  * whose body is one of BODIES (a mask of 1 << enum body_kind), in table
- * order: up to CAP of them in OUT; returns how many. */
+ * order, in OUT; returns how many.  A table of more than CAP routes, or
+ * none of that kind, fails the run. */
 size_t fzs_routes(unsigned methods, unsigned bodies, const struct route **out,
                   size_t cap);
 
