@@ -673,7 +673,9 @@ void tm_db_close(tm_db *db) {
   tm_text_close(db->text);
   free(db->errmsg);
   free(db->term_counts);
+  free(db->term_touched);
   free(db->doc_counts);
+  free(db->doc_touched);
   free(db);
 }
 

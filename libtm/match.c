@@ -856,7 +856,8 @@ typedef struct qctx {
   double *col0, *col1;
   double *colcost;
   tm__toks tq, ts;
-  uint16_t *counts; /* per main doc of g, zero (the handle's) */
+  uint16_t *counts;  /* per main doc of g, zero (the handle's) */
+  uint32_t *touched; /* room for as many (the handle's) */
 } qctx;
 
 static void query_free(qctx *q) {
@@ -1234,12 +1235,17 @@ static uint32_t jaccard_bin(uint32_t common, uint32_t nq, uint32_t nd) {
   return (uint32_t)((uint64_t)common * (JBINS - 1) / uni);
 }
 
-/* Q's counters: DB's, zero, with room for every main doc of Q's group. */
+/* Q's counters and list of docs touched: DB's, the counters zero, with
+ * room for every main doc of Q's group. */
 static tm_status query_counts(qctx *q, tm_db *db) {
   uint32_t n = q->g->nmain;
   uint16_t *p;
+  uint32_t *t;
 
   if (n > db->doc_counts_cap) {
+    if (!(t = realloc(db->doc_touched, (size_t)n * sizeof *t)))
+      return TM_NOMEM;
+    db->doc_touched = t;
     if (!(p = realloc(db->doc_counts, (size_t)n * sizeof *p)))
       return TM_NOMEM;
     memset(p + db->doc_counts_cap, 0, (n - db->doc_counts_cap) * sizeof *p);
@@ -1247,6 +1253,7 @@ static tm_status query_counts(qctx *q, tm_db *db) {
     db->doc_counts_cap = n;
   }
   q->counts = db->doc_counts;
+  q->touched = db->doc_touched;
   return TM_OK;
 }
 
@@ -1267,7 +1274,7 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
   uint32_t nq =
       (uint32_t)(q->prep.ngrams < UINT16_MAX ? q->prep.ngrams : UINT16_MAX);
   uint16_t *cnt = q->counts;
-  uint32_t *hist = NULL, *touched = NULL;
+  uint32_t *hist = NULL, *touched = q->touched;
   uint16_t *bins = NULL;
   plist *lists = NULL;
   size_t nl = 0;
@@ -1285,10 +1292,8 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
   tm__group_len_range(g, kmin, kmax, &lo, &hi);
   if (hi > lo) {
     cnt += lo;
-    if (!(touched = malloc((size_t)(hi - lo) * sizeof *touched)) ||
-        !(hist = calloc(JBINS + 1, sizeof *hist)) ||
+    if (!(hist = calloc(JBINS + 1, sizeof *hist)) ||
         !(lists = malloc((nq + 1) * sizeof *lists))) {
-      free(touched);
       free(hist);
       return TM_NOMEM;
     }
@@ -1315,7 +1320,6 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
       uint8_t *covered = calloc(n + 1, 1);
       if (!covered) {
         free(lists);
-        free(touched);
         free(hist);
         return TM_NOMEM;
       }
@@ -1369,11 +1373,9 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
       }
     }
     free(lists);
-    if (n == 0)
-      for (uint32_t d = 0; d < hi - lo; d++)
-        touched[d] = d;
-    if (n == 0)
-      nt = hi - lo;
+    if (n == 0) /* no words: every doc of the range, none counted */
+      for (nt = 0; nt < hi - lo; nt++)
+        touched[nt] = nt;
     if (!(bins = malloc(((size_t)nt + 1) * sizeof *bins)))
       ok = false;
     for (uint32_t t = 0; ok && t < nt; t++) {
@@ -1404,7 +1406,6 @@ static tm_status gather(const qctx *q, int min, cand **out, size_t *nout,
     for (uint32_t t = 0; t < nt; t++)
       cnt[touched[t]] = 0;
     free(bins);
-    free(touched);
     free(hist);
   }
   for (uint32_t d = g->nmain; ok && d < g->ndocs; d++) {

@@ -967,7 +967,8 @@ typedef struct search {
   int approved_only;
   best *b;
   uint32_t bmask, nb;
-  uint8_t *counts; /* per term and key kind, zero (the handle's) */
+  uint8_t *counts;   /* per term and key kind, zero (the handle's) */
+  uint32_t *touched; /* room for as many (the handle's) */
 } search;
 
 static bool term_ok(const search *x, uint32_t term) {
@@ -1102,13 +1103,18 @@ static uint32_t key_len_lower(const tset *t, uint32_t g, uint32_t len) {
  * six; Damerau (adjacent transpositions) distance, bit-parallel; a bigram
  * count filter first (an edit destroys at most two of the query's bigrams,
  * a transposition three). */
-/* Room in DB's zeroed counters for a set of NTERMS terms. */
+/* Room in DB's zeroed counters, and in its list of those touched, for a
+ * set of NTERMS terms (two keys each). */
 static tm_status counts_reserve(tm_db *db, uint32_t nterms) {
   size_t need = (size_t)nterms * 2 + 1;
   uint8_t *p;
+  uint32_t *t;
 
   if (need <= db->term_counts_cap)
     return TM_OK;
+  if (!(t = realloc(db->term_touched, need * sizeof *t)))
+    return TM_NOMEM;
+  db->term_touched = t;
   if (!(p = realloc(db->term_counts, need)))
     return TM_NOMEM;
   memset(p + db->term_counts_cap, 0, need - db->term_counts_cap);
@@ -1119,12 +1125,12 @@ static tm_status counts_reserve(tm_db *db, uint32_t nterms) {
 
 static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
   const tset *t = x->t;
-  uint32_t *cps = NULL, *touched = NULL, nq, maxd, need, nt = 0;
+  uint32_t *cps = NULL, *touched = x->touched, nq, maxd, need, nt = 0;
   uint64_t *grams = NULL;
   uint8_t *cnt = x->counts;
   tm__peq peq;
   tm_status s = TM_NOMEM;
-  size_t ng, tcap = 0;
+  size_t ng;
 
   if (!(cps = malloc((qn + 2) * sizeof *cps)) ||
       !(grams = malloc((qn + 2) * sizeof *grams)))
@@ -1140,12 +1146,10 @@ static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
   tm__peq_init(&peq, cps, nq);
   for (size_t g = 0; g < ng; g++) {
     uint32_t b = big_find(t, grams[g]);
-    bool ok = true;
     if (!b)
       continue;
-    GROW(touched, tcap, (size_t)nt + t->boff[b] - t->boff[b - 1], ok);
-    if (!ok)
-      goto out;
+    /* Each counter is listed once, when it leaves zero, and a saturated
+     * one never comes back to it: TOUCHED cannot overflow. */
     for (uint32_t p = key_len_lower(t, b - 1, nq > maxd ? nq - maxd : 0);
          p < t->boff[b]; p++) {
       uint32_t i = t->bpost[p];
@@ -1180,7 +1184,6 @@ out:
   for (uint32_t k = 0; k < nt; k++)
     cnt[touched[k]] = 0;
   free(cps);
-  free(touched);
   free(grams);
   return s;
 }
@@ -1386,6 +1389,7 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
         x.t = sets[k];
         x.dead = dead[k];
         x.counts = db->term_counts;
+        x.touched = db->term_touched;
         s = find_fuzzy(&x, ns, nsn, latin);
       }
   }

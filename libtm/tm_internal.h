@@ -175,10 +175,13 @@ struct tm_db {
   /* Counters of the searches, zero between searches: a search clears
    * only those it touched instead of zeroing a fresh array per query (a
    * handle is used by one thread at a time).  Per term of the term search
-   * (terms.c) and per unit of the fuzzy match (match.c). */
+   * (terms.c) and per unit of the fuzzy match (match.c), each with room
+   * for the list of those a search touched (CAP entries both). */
   uint8_t *term_counts;
+  uint32_t *term_touched;
   size_t term_counts_cap;
   uint16_t *doc_counts;
+  uint32_t *doc_touched;
   size_t doc_counts_cap;
 };
 
