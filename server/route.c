@@ -902,11 +902,14 @@ static enum MHD_Result arg_nul(void *cls, enum MHD_ValueKind kind,
   return MHD_YES;
 }
 
-static bool args_nul_free(struct request *rq) {
+/* The query string's arguments (FORM false: route_begin), or the form
+ * body's fields (FORM true: once the body is read). */
+static bool args_nul_free(struct request *rq, bool form) {
   bool nul = false;
 
-  MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, arg_nul, &nul);
-  for (size_t i = 0; !nul && i < rq->nform; i++)
+  if (!form)
+    MHD_get_connection_values_n(rq->conn, MHD_GET_ARGUMENT_KIND, arg_nul, &nul);
+  for (size_t i = 0; form && !nul && i < rq->nform; i++)
     nul = strlen(rq->form[i].value) != rq->form[i].len;
   if (nul)
     reply_error(rq, 400, "invalid_parameter",
@@ -967,7 +970,7 @@ void route_begin(struct request *rq) {
     reply_header(rq, MHD_HTTP_HEADER_ALLOW, allow);
     return;
   }
-  if (!capture(rq, caps, ncaps) || !args_nul_free(rq))
+  if (!capture(rq, caps, ncaps) || !args_nul_free(rq, false))
     return;
 
   rq->body_limit =
@@ -1116,7 +1119,7 @@ static bool parse_body(struct request *rq) {
     ok = MHD_destroy_post_processor(pp) == MHD_YES && ok;
     if (!ok)
       reply_error(rq, 400, "invalid_parameter", "the form body is malformed");
-    return ok && args_nul_free(rq);
+    return ok && args_nul_free(rq, true);
   }
   return true;
 }
