@@ -321,3 +321,58 @@ def is_error(reply, status, code):
             and e.get("code") == code and isinstance(e.get("message"), str)
             and reply.header("content-type")
             == "application/json; charset=utf-8")
+
+
+def db_bytes(path):
+    """The bytes of the database file at PATH and of its WAL."""
+    raw = b""
+    for suffix in ("", "-wal"):
+        if os.path.exists(path + suffix):
+            with open(path + suffix, "rb") as f:
+                raw += f.read()
+    return raw
+
+
+# What of a stored record (its GET, or a history row's `after`) a test
+# compares with what it sent: a unit's variants, and an entry's terms by
+# language with its definition.
+def unit_seen(j):
+    return j.get("variants")
+
+
+def entry_seen(j):
+    return {"terms": {lang: [t.get("text") for t in ts]
+                      for lang, ts in (j.get("terms") or {}).items()},
+            "definition": j.get("definition")}
+
+
+class Bait:
+    """What hostile XML reaches for, in FOLDER: a file and a DTD that hold
+    a random secret (`file`, `dtd`, `secret`), and a listener on
+    127.0.0.1 (`port`) where its network DTDs point.  Nothing may read the
+    secret into a reply or a database, nor connect to the listener."""
+
+    def __init__(self, folder, prefix):
+        self.secret = prefix + os.urandom(12).hex()
+        self.file = os.path.join(folder, "secret.txt")
+        self.dtd = os.path.join(folder, "secret.dtd")
+        with open(self.file, "w", encoding="utf-8") as f:
+            f.write(self.secret + "\n")
+        with open(self.dtd, "w", encoding="utf-8") as f:
+            f.write(f'<!ENTITY leak "{self.secret}">\n')
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.listener.setblocking(False)
+        self.port = self.listener.getsockname()[1]
+
+    def fetched(self):
+        """True when something connected to the listener."""
+        try:
+            self.listener.accept()[0].close()
+            return True
+        except BlockingIOError:
+            return False
+
+    def close(self):
+        self.listener.close()

@@ -28,7 +28,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, Tap, is_error  # noqa: E402
+from harness import Server, Tap, db_bytes, is_error  # noqa: E402
 
 tap = Tap()
 ROLES = ["contributor", "reviewer", "admin"]
@@ -337,11 +337,7 @@ def token_storage(s, ctx):
                f"no secret in any row of {len(tables)} tables", found[:5])
     finally:
         db.close()
-    raw = b""
-    for suffix in ("", "-wal"):
-        if os.path.exists(s.db + suffix):
-            with open(s.db + suffix, "rb") as f:
-                raw += f.read()
+    raw = db_bytes(s.db)
     tap.ok(raw and not any(x.encode() in raw or bytes.fromhex(x) in raw
                            for x in secrets),
            "no secret anywhere in the database's bytes")

@@ -31,7 +31,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client, Server, Tap  # noqa: E402
+from harness import Client, Server, Tap, entry_seen, unit_seen  # noqa: E402
 
 ROUNDS = 3
 WORKERS = 6
@@ -61,18 +61,6 @@ def entry_content(m):
                       "ko": [f"충돌 용어 {m}"],
                       "uk": [f"термін аварії {m}"]},
             "definition": f"a term of the crash test {m}"}
-
-
-# What of a record (its GET, or a history's `after`) the test compares with
-# what it sent: the same shape as the contents above.
-def unit_seen(j):
-    return j.get("variants")
-
-
-def entry_seen(j):
-    return {"terms": {lang: [t.get("text") for t in ts]
-                      for lang, ts in (j.get("terms") or {}).items()},
-            "definition": j.get("definition")}
 
 
 KINDS = {

@@ -26,7 +26,6 @@ import http.client
 import json
 import os
 import re
-import secrets
 import shutil
 import socket
 import sys
@@ -36,13 +35,12 @@ import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, Tap  # noqa: E402
+from harness import Bait, Server, Tap, db_bytes  # noqa: E402
 
 tap = Tap()
 TMP = tempfile.mkdtemp(prefix="tm-hostile-")
-SECRET = "tm-hostile-" + secrets.token_hex(12)
-SECRET_FILE = os.path.join(TMP, "secret.txt")
-SECRET_DTD = os.path.join(TMP, "secret.dtd")
+BAIT = Bait(TMP, "tm-hostile-")
+SECRET, SECRET_FILE, SECRET_DTD = BAIT.secret, BAIT.file, BAIT.dtd
 TEXT_MAX = 1 << 20  # libtm's TM_TEXT_MAX: bytes of one segment
 TERM_MAX = 1000     # bytes of one glossary term
 
@@ -1089,15 +1087,6 @@ def seed(s, tok):
 
 def main():
     t_start = time.monotonic()
-    with open(SECRET_FILE, "w", encoding="utf-8") as f:
-        f.write(SECRET + "\n")
-    with open(SECRET_DTD, "w", encoding="utf-8") as f:
-        f.write(f'<!ENTITY leak "{SECRET}">\n')
-    # A listener where the DTDs and entities point: nothing may connect.
-    trap = socket.socket()
-    trap.bind(("127.0.0.1", 0))
-    trap.listen(16)
-    trap.setblocking(False)
     timeout = 2
     try:
         with Server(tap) as s:
@@ -1107,7 +1096,7 @@ def main():
             ids = seed(s, tok)
             g = Guard(s, tok["admin"])
             doc = s.get("/openapi.json").json()
-            tap.run(xml_imports, s, g, tok, trap.getsockname()[1])
+            tap.run(xml_imports, s, g, tok, BAIT.port)
             tap.run(dsv_imports, s, g, tok)
             tap.run(json_bodies, s, g, tok, ids)
             tap.run(forms, s, g, tok)
@@ -1121,28 +1110,18 @@ def main():
                         db=s.db) as small:
                 tap.run(limits, s, g, small, tok)
                 tap.run(slow_clients, s, g, small, timeout, tok)
-            try:
-                conn, _ = trap.accept()
-                conn.close()
-                fetched = True
-            except BlockingIOError:
-                fetched = False
-            tap.ok(not fetched, "no DTD or entity was ever fetched")
+            tap.ok(not BAIT.fetched(), "no DTD or entity was ever fetched")
             leaked = [i for i, b in enumerate(g.replies) if SECRET.encode()
                       in b]
             tap.ok(not leaked, f"the secret file's text is in none of "
                    f"{len(g.replies)} replies")
             s.stop()
-            stored = b""
-            for suffix in ("", "-wal"):
-                if os.path.exists(s.db + suffix):
-                    with open(s.db + suffix, "rb") as f:
-                        stored += f.read()
+            stored = db_bytes(s.db)
             tap.ok(len(stored) > 0 and SECRET.encode() not in stored,
                    "the database file does not hold the secret")
             tap.ok(s.proc.returncode == 0, "tm-server exits cleanly")
     finally:
-        trap.close()
+        BAIT.close()
         shutil.rmtree(TMP, ignore_errors=True)
     print(f"# {time.monotonic() - t_start:.1f} s", flush=True)
     tap.done()

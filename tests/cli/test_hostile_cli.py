@@ -13,7 +13,6 @@ usage: test_hostile_cli.py PATH/TO/tm   (prints TAP)
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,14 +21,13 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "api"))
-from harness import Tap  # noqa: E402
+from harness import Bait, Tap, db_bytes  # noqa: E402
 
 TM = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="tm-hostile-cli-")
 DB = os.path.join(TMP, "tm.sqlite")
-SECRET = "tm-hostile-cli-" + os.urandom(8).hex()
-SECRET_FILE = os.path.join(TMP, "secret.txt")
-SECRET_DTD = os.path.join(TMP, "secret.dtd")
+BAIT = Bait(TMP, "tm-hostile-cli-")
+SECRET, SECRET_FILE, SECRET_DTD = BAIT.secret, BAIT.file, BAIT.dtd
 TEXT_MAX = 1 << 20
 TERM_MAX = 1000
 CRASH = ("Traceback", "runtime error", "AddressSanitizer", "LeakSanitizer",
@@ -315,14 +313,6 @@ def arguments():
 
 def main():
     t0 = time.monotonic()
-    with open(SECRET_FILE, "w", encoding="utf-8") as f:
-        f.write(SECRET + "\n")
-    with open(SECRET_DTD, "w", encoding="utf-8") as f:
-        f.write(f'<!ENTITY leak "{SECRET}">\n')
-    trap = socket.socket()
-    trap.bind(("127.0.0.1", 0))
-    trap.listen(16)
-    trap.setblocking(False)
     try:
         p = tm("init")
         tap.ok(p.returncode == 0, "tm init", p.stderr)
@@ -333,25 +323,16 @@ def main():
                "a glossary to keep")
         tm("token", "create", "--role", "admin", "--label", "keep")
         State.before = snapshot()
-        tap.run(xml_files, trap.getsockname()[1])
+        tap.run(xml_files, BAIT.port)
         tap.run(dsv_files)
         tap.run(other_files)
         tap.run(arguments)
-        try:
-            trap.accept()[0].close()
-            fetched = True
-        except BlockingIOError:
-            fetched = False
-        tap.ok(not fetched, "nothing was fetched from the network")
-        stored = b""
-        for suffix in ("", "-wal"):
-            if os.path.exists(DB + suffix):
-                with open(DB + suffix, "rb") as f:
-                    stored += f.read()
+        tap.ok(not BAIT.fetched(), "nothing was fetched from the network")
+        stored = db_bytes(DB)
         tap.ok(stored and SECRET.encode() not in stored,
                "the database does not hold the secret")
     finally:
-        trap.close()
+        BAIT.close()
         shutil.rmtree(TMP, ignore_errors=True)
     print(f"# {time.monotonic() - t0:.1f} s", flush=True)
     tap.done()

@@ -38,7 +38,8 @@ import traceback
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "api"))
-from harness import Client, Server, Tap, q  # noqa: E402
+from harness import (Client, Server, Tap, entry_seen, q,  # noqa: E402
+                     unit_seen)
 
 # Records a writer keeps alive: past this it deletes its oldest first.
 LIVE_MAX = 150
@@ -253,16 +254,6 @@ def entry_content(m):
     return {"terms": {"en": [f"soak term {m}"], "ko": [f"부하 용어 {m}"],
                       "uk": [f"термін навантаження {m}"]},
             "definition": f"a term of the soak test {m}"}
-
-
-def unit_seen(j):
-    return j.get("variants")
-
-
-def entry_seen(j):
-    return {"terms": {lang: [t.get("text") for t in ts]
-                      for lang, ts in (j.get("terms") or {}).items()},
-            "definition": j.get("definition")}
 
 
 KINDS = {
