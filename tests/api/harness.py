@@ -346,6 +346,20 @@ def entry_seen(j):
             "definition": j.get("definition")}
 
 
+# Hostile documents: BODY (units or entries) in a minimal TMX 1.4 or TBX
+# v3 file, after the declaration DECL and an optional DOCTYPE.
+def tmx(body, doctype="", decl='<?xml version="1.0" encoding="UTF-8"?>\n'):
+    return (decl + doctype + '\n<tmx version="1.4"><header srclang="en"/>'
+            "<body>\n" + body + "\n</body></tmx>\n")
+
+
+def tbx(body, doctype="", decl='<?xml version="1.0" encoding="UTF-8"?>\n'):
+    return (decl + doctype + '\n<tbx type="TBX-Basic" style="dca" '
+            'xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2"><tbxHeader>'
+            "<fileDesc><sourceDesc><p>x</p></sourceDesc></fileDesc>"
+            "</tbxHeader><text><body>\n" + body + "\n</body></text></tbx>\n")
+
+
 class Bait:
     """What hostile XML reaches for, in FOLDER: a file and a DTD that hold
     a random secret (`file`, `dtd`, `secret`), and a listener on

@@ -35,7 +35,7 @@ import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Bait, Server, Tap, db_bytes  # noqa: E402
+from harness import Bait, Server, Tap, db_bytes, tbx, tmx  # noqa: E402
 
 tap = Tap()
 TMP = tempfile.mkdtemp(prefix="tm-hostile-")
@@ -67,18 +67,6 @@ ENTRY = ('<termEntry><langSet xml:lang="en"><tig><term>{en}</term></tig>'
          '</langSet><langSet xml:lang="uk"><tig><term>дрон</term></tig>'
          '</langSet></termEntry>')
 TERM = "drone"
-
-
-def tmx(body, doctype="", decl='<?xml version="1.0" encoding="UTF-8"?>\n'):
-    return (decl + doctype + '\n<tmx version="1.4"><header srclang="en"/>'
-            "<body>\n" + body + "\n</body></tmx>\n")
-
-
-def tbx(body, doctype="", decl='<?xml version="1.0" encoding="UTF-8"?>\n'):
-    return (decl + doctype + '\n<tbx type="TBX-Basic" style="dca" '
-            'xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2"><tbxHeader>'
-            "<fileDesc><sourceDesc><p>x</p></sourceDesc></fileDesc>"
-            "</tbxHeader><text><body>\n" + body + "\n</body></text></tbx>\n")
 
 
 def error_of(reply):

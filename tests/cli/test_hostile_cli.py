@@ -21,7 +21,7 @@ import time
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "api"))
-from harness import Bait, Tap, db_bytes  # noqa: E402
+from harness import Bait, Tap, db_bytes, tbx, tmx  # noqa: E402
 
 TM = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="tm-hostile-cli-")
@@ -41,18 +41,6 @@ EN = "Hello there friend."
 ENTRY = ('<termEntry><langSet xml:lang="en"><tig><term>{en}</term></tig>'
          '</langSet><langSet xml:lang="ko"><tig><term>드론</term></tig>'
          '</langSet></termEntry>')
-
-
-def tmx(body, doctype="", decl='<?xml version="1.0" encoding="UTF-8"?>\n'):
-    return (decl + doctype + '\n<tmx version="1.4"><header srclang="en"/>'
-            "<body>\n" + body + "\n</body></tmx>\n")
-
-
-def tbx(body, doctype="", decl='<?xml version="1.0" encoding="UTF-8"?>\n'):
-    return (decl + doctype + '\n<tbx type="TBX-Basic" style="dca" '
-            'xml:lang="en" xmlns="urn:iso:std:iso:30042:ed-2"><tbxHeader>'
-            "<fileDesc><sourceDesc><p>x</p></sourceDesc></fileDesc>"
-            "</tbxHeader><text><body>\n" + body + "\n</body></text></tbx>\n")
 
 
 def tm(*args):
