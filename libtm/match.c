@@ -915,6 +915,11 @@ static tm_status query_bind(qctx *q, const tm__group *g) {
       !(q->moff = malloc((q->mmask + 1) * sizeof *q->moff)) ||
       !(q->mn = malloc((q->mmask + 1) * sizeof *q->mn)))
     return TM_NOMEM;
+  /* Allocated before any list, so that a list is always a pointer into
+   * it, an empty one too. */
+  q->poolcap = q->n + 1;
+  if (!(q->pool = malloc(q->poolcap * sizeof *q->pool)))
+    return TM_NOMEM;
   return TM_OK;
 }
 
@@ -946,8 +951,7 @@ near_list(qctx *q, uint32_t id, const near **out, uint32_t *nout) {
 
   while (q->mkey[h]) {
     if (q->mkey[h] == id + 1) {
-      /* No pool yet: nothing is near, and NULL + 0 is undefined. */
-      *out = q->pool ? q->pool + q->moff[h] : NULL;
+      *out = q->pool + q->moff[h];
       *nout = q->mn[h];
       return TM_OK;
     }
@@ -993,7 +997,7 @@ near_list(qctx *q, uint32_t id, const near **out, uint32_t *nout) {
   q->mkey[h] = id + 1;
   q->moff[h] = off;
   q->mn[h] = cnt;
-  *out = q->pool ? q->pool + off : NULL;
+  *out = q->pool + off;
   *nout = cnt;
   if (++q->mcount * 2 > q->mmask) {
     /* Grow the memo: rehash its keys. */
@@ -1024,7 +1028,6 @@ near_list(qctx *q, uint32_t id, const near **out, uint32_t *nout) {
     q->moff = o;
     q->mn = c;
     q->mmask = nmask;
-    *out = q->pool ? q->pool + off : NULL;
   }
   return TM_OK;
 }
