@@ -43,22 +43,6 @@
  * nodes without terms. */
 #define NAME_MARK '\x02'
 
-#define GROW(p, cap, need, ok)                                                 \
-  do {                                                                         \
-    if ((size_t)(need) > (cap)) {                                              \
-      size_t ncap_ = (cap) ? (cap) : 16;                                       \
-      void *q_;                                                                \
-      while (ncap_ < (size_t)(need))                                           \
-        ncap_ *= 2;                                                            \
-      if (!(q_ = realloc((p), ncap_ * sizeof *(p))))                           \
-        (ok) = false;                                                          \
-      else {                                                                   \
-        (p) = q_;                                                              \
-        (cap) = ncap_;                                                         \
-      }                                                                        \
-    }                                                                          \
-  } while (0)
-
 /* ------------------------------------------------------------- formats */
 
 tm_status tm_input_format_parse(const char *s, tm_input_format *out) {

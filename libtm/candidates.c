@@ -35,22 +35,6 @@
 #define ACRONYM_MAX 10 /* code points */
 #define NAME_WORDS_MAX 12
 
-#define GROW(p, cap, need, ok)                                                 \
-  do {                                                                         \
-    if ((size_t)(need) > (cap)) {                                              \
-      size_t ncap_ = (cap) ? (cap) : 16;                                       \
-      void *q_;                                                                \
-      while (ncap_ < (size_t)(need))                                           \
-        ncap_ *= 2;                                                            \
-      if (!(q_ = realloc((p), ncap_ * sizeof *(p))))                           \
-        (ok) = false;                                                          \
-      else {                                                                   \
-        (p) = q_;                                                              \
-        (cap) = ncap_;                                                         \
-      }                                                                        \
-    }                                                                          \
-  } while (0)
-
 /* Score weights (docs/analyze.md). */
 #define W_FREQ 0.35
 #define W_CAPS 0.25

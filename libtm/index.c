@@ -37,22 +37,6 @@
 /* Threads a build uses at most. */
 #define BUILD_THREADS 4
 
-#define GROW(p, cap, need, ok)                                                 \
-  do {                                                                         \
-    if ((size_t)(need) > (cap)) {                                              \
-      size_t ncap_ = (cap) ? (cap) : 16;                                       \
-      void *q_;                                                                \
-      while (ncap_ < (size_t)(need))                                           \
-        ncap_ *= 2;                                                            \
-      if (!(q_ = realloc((p), ncap_ * sizeof *(p))))                           \
-        (ok) = false;                                                          \
-      else {                                                                   \
-        (p) = q_;                                                              \
-        (cap) = ncap_;                                                         \
-      }                                                                        \
-    }                                                                          \
-  } while (0)
-
 /* ------------------------------------------------------------- hashing */
 
 /* Eight bytes at a time, each block mixed by a multiply and a shift: the

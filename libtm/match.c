@@ -27,22 +27,6 @@
 #define CHANGED_MAX 94
 #define LIMIT_MAX 1000
 
-#define GROW(p, cap, need, ok)                                                 \
-  do {                                                                         \
-    if ((size_t)(need) > (cap)) {                                              \
-      size_t ncap_ = (cap) ? (cap) : 16;                                       \
-      void *q_;                                                                \
-      while (ncap_ < (size_t)(need))                                           \
-        ncap_ *= 2;                                                            \
-      if (!(q_ = realloc((p), ncap_ * sizeof *(p))))                           \
-        (ok) = false;                                                          \
-      else {                                                                   \
-        (p) = q_;                                                              \
-        (cap) = ncap_;                                                         \
-      }                                                                        \
-    }                                                                          \
-  } while (0)
-
 /* ---------------------------------------------------------------- UTF-8 */
 
 size_t tm__utf8_put(char *out, uint32_t c) {

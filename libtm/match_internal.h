@@ -12,6 +12,24 @@
 
 #include <pthread.h>
 
+/* Makes room in P (CAP elements) for NEED; OK false when memory ran out,
+ * and P as it was. */
+#define GROW(p, cap, need, ok)                                                 \
+  do {                                                                         \
+    if ((size_t)(need) > (cap)) {                                              \
+      size_t ncap_ = (cap) ? (cap) : 16;                                       \
+      void *q_;                                                                \
+      while (ncap_ < (size_t)(need))                                           \
+        ncap_ *= 2;                                                            \
+      if (!(q_ = realloc((p), ncap_ * sizeof *(p))))                           \
+        (ok) = false;                                                          \
+      else {                                                                   \
+        (p) = q_;                                                              \
+        (cap) = ncap_;                                                         \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
+
 /* ------------------------------------------------------------- tokens */
 
 /* Token classes.  WORD, NUM and CHAR are the "core" tokens a score counts;

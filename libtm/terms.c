@@ -80,22 +80,6 @@ struct tm__terms {
   tset *delta;   /* NULL when empty */
 };
 
-#define GROW(p, cap, need, ok)                                                 \
-  do {                                                                         \
-    if ((size_t)(need) > (cap)) {                                              \
-      size_t ncap_ = (cap) ? (cap) : 16;                                       \
-      void *q_;                                                                \
-      while (ncap_ < (size_t)(need))                                           \
-        ncap_ *= 2;                                                            \
-      if (!(q_ = realloc((p), ncap_ * sizeof *(p))))                           \
-        (ok) = false;                                                          \
-      else {                                                                   \
-        (p) = q_;                                                              \
-        (cap) = ncap_;                                                         \
-      }                                                                        \
-    }                                                                          \
-  } while (0)
-
 static const char *const how_names[] = {
     "exact", "prefix", "initials", "inflection", "transliteration", "fuzzy",
 };
