@@ -11,6 +11,7 @@
 struct check_test *check_tests;
 int check_failed;
 int check_skipped;
+const char *check_skip_why;
 
 static char tmpdir[256];
 
@@ -104,7 +105,7 @@ int main(int argc, char **argv) {
       printf("not ok %d - %s\n", ran, t->name);
     } else if (check_skipped != s0) {
       skipped++;
-      printf("ok %d - %s # SKIP\n", ran, t->name);
+      printf("ok %d - %s # SKIP %s\n", ran, t->name, check_skip_why);
     } else {
       printf("ok %d - %s\n", ran, t->name);
     }

@@ -23,6 +23,7 @@ struct check_test {
 extern struct check_test *check_tests;
 extern int check_failed;
 extern int check_skipped;
+extern const char *check_skip_why; /* the last SKIP's reason */
 
 #define TEST(name)                                                             \
   static void test_##name(void);                                               \
@@ -63,10 +64,11 @@ extern int check_skipped;
     }                                                                          \
   } while (0)
 
-/* Ends the current test as skipped, saying why. */
+/* Ends the current test as skipped, saying why (a string literal), on
+ * its TAP line. */
 #define SKIP(why)                                                              \
   do {                                                                         \
-    printf("# skipped: %s\n", why);                                            \
+    check_skip_why = (why);                                                    \
     check_skipped++;                                                           \
     return;                                                                    \
   } while (0)
