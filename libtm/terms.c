@@ -452,9 +452,11 @@ static uint64_t hash_u64(uint64_t x) {
 #define BIG_END 0x110001u
 
 /* The bigrams of S with start and end marks, distinct, into OUT (room for
- * ncp + 1); returns how many. */
-static size_t bigrams(const char *s, size_t len, uint32_t *cps, uint64_t *out) {
-  size_t n = tm__utf8_decode(s, len, cps), k = 0;
+ * ncp + 1); returns how many.  CPS (room for LEN) receives S's code points,
+ * *NCP how many. */
+static size_t bigrams(const char *s, size_t len, uint32_t *cps, size_t *ncp,
+                      uint64_t *out) {
+  size_t n = *ncp = tm__utf8_decode(s, len, cps), k = 0;
 
   out[k++] = BIG(BIG_START, n ? cps[0] : BIG_END);
   for (size_t i = 0; i + 1 < n; i++)
@@ -564,10 +566,10 @@ static tm_status build_bigrams(tset *t) {
       int kind = (int)(byorder[o] & 1);
       const tterm *tt = &t->terms[i];
       int k = kind ? K_TRNOSPACE : K_NOSPACE;
-      size_t ng;
+      size_t ng, ncp;
       if (tt->len[k] == UINT32_MAX)
         continue;
-      ng = bigrams(t->arena + tt->off[k], tt->len[k], cps, grams);
+      ng = bigrams(t->arena + tt->off[k], tt->len[k], cps, &ncp, grams);
       for (size_t j = 0; j < ng; j++) {
         uint32_t h = (uint32_t)hash_u64(grams[j]) & t->bmask, g;
         bool fresh = false;
@@ -1069,7 +1071,8 @@ static tm_status find_prefix_if(search *x, int k, const char *q, size_t qn,
   return s;
 }
 
-/* The first posting of bigram G whose key has at least LEN code points. */
+/* The first posting of bigram G whose key has at least LEN code points
+ * (each posting list is ordered by key length). */
 static uint32_t key_len_lower(const tset *t, uint32_t g, uint32_t len) {
   uint32_t lo = t->boff[g], hi = t->boff[g + 1];
   while (lo < hi) {
@@ -1082,11 +1085,6 @@ static uint32_t key_len_lower(const tset *t, uint32_t g, uint32_t len) {
   return lo;
 }
 
-/* Offers the terms whose K_NOSPACE (or, for a Latin query, K_TRNOSPACE) is
- * within the typo allowance of Q: one edit up to five characters, two from
- * six; Damerau (adjacent transpositions) distance, bit-parallel; a bigram
- * count filter first (an edit destroys at most two of the query's bigrams,
- * a transposition three). */
 /* Room in DB's zeroed counters, and in its list of those touched, for a
  * set of NTERMS terms (two keys each). */
 static tm_status counts_reserve(tm_db *db, uint32_t nterms) {
@@ -1107,20 +1105,39 @@ static tm_status counts_reserve(tm_db *db, uint32_t nterms) {
   return TM_OK;
 }
 
+/* Counts a posting: the first time a key is counted, it is listed in
+ * TOUCHED (always written, kept only then, so that the loop has no branch);
+ * a counter stops at its maximum.  TOUCHED has room for every key plus
+ * one. */
+#define COUNT(cnt, touched, nt, i)                                             \
+  do {                                                                         \
+    (touched)[nt] = (i);                                                       \
+    (nt) += (cnt)[i] == 0;                                                     \
+    (cnt)[i] += (cnt)[i] != UINT8_MAX;                                         \
+  } while (0)
+
+/* Offers the terms whose K_NOSPACE (or, for a Latin query, K_TRNOSPACE) is
+ * within the typo allowance of Q: one edit up to five characters, two from
+ * six; Damerau (adjacent transpositions) distance, bit-parallel; a bigram
+ * count filter first (an edit destroys at most two of the query's bigrams,
+ * a transposition three). */
 static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
+  /* The query's code points and bigrams, on the stack when it is short. */
+  enum { SMALL = 128 };
+  uint32_t cps_small[SMALL], *cps = cps_small;
+  uint64_t grams_small[SMALL], *grams = grams_small;
   const tset *t = x->t;
-  uint32_t *cps = NULL, *touched = x->touched, nq, maxd, need, nt = 0;
-  uint64_t *grams = NULL;
+  uint32_t *touched = x->touched, nq, maxd, need, nt = 0;
   uint8_t *cnt = x->counts;
   tm__peq peq;
   tm_status s = TM_NOMEM;
-  size_t ng;
+  size_t ng, ncp;
 
-  if (!(cps = malloc((qn + 2) * sizeof *cps)) ||
-      !(grams = malloc((qn + 2) * sizeof *grams)))
+  if (qn + 2 > SMALL && (!(cps = malloc((qn + 2) * sizeof *cps)) ||
+                         !(grams = malloc((qn + 2) * sizeof *grams))))
     goto out;
-  ng = bigrams(q, qn, cps, grams);
-  nq = (uint32_t)tm__utf8_decode(q, qn, cps);
+  ng = bigrams(q, qn, cps, &ncp, grams);
+  nq = (uint32_t)ncp;
   if (nq < 3) {
     s = TM_OK;
     goto out;
@@ -1129,23 +1146,19 @@ static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
   need = nq + 1 > 3 * maxd ? nq + 1 - 3 * maxd : 1;
   tm__peq_init(&peq, cps, nq);
   for (size_t g = 0; g < ng; g++) {
-    uint32_t b = big_find(t, grams[g]);
+    uint32_t b = big_find(t, grams[g]), p, end;
     if (!b)
       continue;
-    /* Each counter is listed once, when it leaves zero, and a saturated
-     * one never comes back to it: TOUCHED cannot overflow. */
-    for (uint32_t p = key_len_lower(t, b - 1, nq > maxd ? nq - maxd : 0);
-         p < t->boff[b]; p++) {
-      uint32_t i = t->bpost[p];
-      if (t->cpoff[i + 1] - t->cpoff[i] > nq + maxd)
-        break;
-      if ((i & 1) && !latin)
-        continue;
-      if (cnt[i] == 0)
-        touched[nt++] = i;
-      if (cnt[i] < UINT8_MAX)
-        cnt[i]++;
-    }
+    /* Only the keys whose length is within the allowance. */
+    p = key_len_lower(t, b - 1, nq - maxd);
+    end = key_len_lower(t, b - 1, nq + maxd + 1);
+    if (latin)
+      for (; p < end; p++)
+        COUNT(cnt, touched, nt, t->bpost[p]);
+    else
+      for (; p < end; p++)
+        if (!(t->bpost[p] & 1))
+          COUNT(cnt, touched, nt, t->bpost[p]);
   }
   s = TM_OK;
   for (uint32_t k = 0; k < nt && s == TM_OK; k++) {
@@ -1153,8 +1166,6 @@ static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
     if (cnt[i] < need)
       continue;
     tn = t->cpoff[i + 1] - t->cpoff[i];
-    if ((tn > nq ? tn - nq : nq - tn) > maxd)
-      continue;
     d = nq <= 64
             ? tm__peq_distance(&peq, t->cps + t->cpoff[i], tn, true)
             : tm__edit_distance(cps, nq, t->cps + t->cpoff[i], tn, true, maxd);
@@ -1167,8 +1178,10 @@ static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
 out:
   for (uint32_t k = 0; k < nt; k++)
     cnt[touched[k]] = 0;
-  free(cps);
-  free(grams);
+  if (cps != cps_small)
+    free(cps);
+  if (grams != grams_small)
+    free(grams);
   return s;
 }
 
