@@ -1143,7 +1143,12 @@ static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
     goto out;
   }
   maxd = nq <= 5 ? 1 : 2;
-  need = nq + 1 > 3 * maxd ? nq + 1 - 3 * maxd : 1;
+  /* A key within MAXD edits keeps all but 3 * MAXD of the query's distinct
+   * bigrams (a bigram repeated in the query is lost only when every one of
+   * its occurrences is), and a counter stops at UINT8_MAX. */
+  need = ng > 3 * maxd ? (uint32_t)ng - 3 * maxd : 1;
+  if (need > UINT8_MAX)
+    need = UINT8_MAX;
   tm__peq_init(&peq, cps, nq);
   for (size_t g = 0; g < ng; g++) {
     uint32_t b = big_find(t, grams[g]), p, end;

@@ -430,6 +430,61 @@ TEST(typo_in_transliteration) {
   close_db(db, idx);
 }
 
+TEST(typo_in_long_terms) {
+  /* Long phrases repeat bigrams ("on" five times in the English), which
+   * the bigram filter must allow for; past 64 code points (spaces aside)
+   * the distance is computed without the bit-parallel pattern, and past
+   * 128 bytes the query's code points no longer fit on the stack. */
+  static const char en[] = "Convention (IV) relative to the Protection of "
+                           "Civilian Persons in Time of War";
+  static const char uk[] = "Конвенція про захист цивільного населення під "
+                           "час війни від 12 серпня 1949 року";
+  tm_index *idx;
+  tm_db *db = open_db(&idx);
+  tm_entry e = {0};
+  int64_t id;
+  tm_term_hit *h;
+  size_t n;
+
+  CHECK(strlen(en) < 128 && strlen(uk) > 128);
+  CHECK_INT(
+      tm_entry_add_term(&e, "en", en, TM_TERM_PREFERRED, TM_TERM_FULL, NULL),
+      TM_OK);
+  CHECK_INT(
+      tm_entry_add_term(&e, "uk", uk, TM_TERM_PREFERRED, TM_TERM_FULL, NULL),
+      TM_OK);
+  CHECK_INT(tm_entry_add(db, "test", &e, NULL, &id), TM_OK);
+  tm__entry_clear(&e);
+  static const char *const typos[][2] = {
+      {"Convention (IV) relative to the Protecton of Civilian Persons in "
+       "Time of Wra",
+       en},
+      {"Конвенція про захист цивільного населенння під час війни від 12 "
+       "серпня 1949 рку",
+       uk},
+  };
+  for (size_t i = 0; i < 2; i++) {
+    CHECK_INT(tm_terms_find(idx, db, typos[i][0], NULL, &h, &n), TM_OK);
+    CHECK(n >= 1);
+    if (n >= 1) {
+      CHECK(h[0].entry->id == id);
+      CHECK_INT(h[0].how, TM_HOW_FUZZY);
+      CHECK_STR(h[0].term, typos[i][1]);
+    }
+    tm_terms_free(h, n);
+  }
+  /* three edits are too many */
+  CHECK_INT(tm_terms_find(idx, db,
+                          "Convention (IV) relative to the Protecton of "
+                          "Civilian Persons in Tme of Wra",
+                          NULL, &h, &n),
+            TM_OK);
+  for (size_t i = 0; i < n; i++)
+    CHECK(h[i].entry->id != id);
+  tm_terms_free(h, n);
+  close_db(db, idx);
+}
+
 /* -------------------------------------------------------------- ranking */
 
 TEST(ranking_follows_the_rules) {
