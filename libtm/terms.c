@@ -67,6 +67,8 @@ typedef struct tset {
   uint64_t *bkey;
   uint32_t *bslot, bmask, nbig;
   uint32_t *boff, *bpost; /* posting: term * 2 + kind */
+  uint16_t *blen;         /* beside each posting: its key's code points, at
+                             most UINT16_MAX (past any query's reach) */
   /* the code points of those keys, for the typo check: [term * 2 + kind] */
   uint32_t *cps, *cpoff;
 } tset;
@@ -355,6 +357,7 @@ static void tset_free(tset *t) {
   free(t->bslot);
   free(t->boff);
   free(t->bpost);
+  free(t->blen);
   free(t->cps);
   free(t->cpoff);
   free(t);
@@ -555,7 +558,8 @@ static tm_status build_bigrams(tset *t) {
         t->boff[g + 1] = t->boff[g] + count[g];
       memcpy(fill, t->boff, (size_t)t->nbig * sizeof *fill);
       if (!(t->bpost =
-                malloc(((size_t)t->boff[t->nbig] + 1) * sizeof *t->bpost)))
+                malloc(((size_t)t->boff[t->nbig] + 1) * sizeof *t->bpost)) ||
+          !(t->blen = malloc(((size_t)t->boff[t->nbig] + 1) * sizeof *t->blen)))
         goto out;
     }
     /* Keys by length (a counting sort), so that every posting list is
@@ -589,6 +593,7 @@ static tm_status build_bigrams(tset *t) {
             count[g] = 0;
           count[g]++;
         } else {
+          t->blen[fill[g]] = ncp < UINT16_MAX ? (uint16_t)ncp : UINT16_MAX;
           t->bpost[fill[g]++] = i * 2 + (uint32_t)kind;
         }
       }
@@ -951,8 +956,9 @@ typedef struct search {
   char lang[TM_LANG_MAX]; /* primary subtag, "" for any */
   const char *glossary;
   int approved_only;
-  best *b;
+  best *b; /* an open-addressing table by entry id, FIRST at first */
   uint32_t bmask, nb;
+  best first[32];
   uint8_t *counts;   /* per term and key kind, zero (the handle's) */
   uint32_t *touched; /* room for as many (the handle's) */
 } search;
@@ -1001,7 +1007,8 @@ static tm_status offer(search *x, uint32_t term, int score, tm_how how) {
         h = (h + 1) & nmask;
       v[h] = x->b[i];
     }
-    free(x->b);
+    if (x->b != x->first)
+      free(x->b);
     x->b = v;
     x->bmask = nmask;
   }
@@ -1032,43 +1039,51 @@ static uint32_t key_lower(const tset *t, int k, const char *q, size_t qn) {
   return lo;
 }
 
-/* Offers the terms whose key K equals Q. */
-static tm_status find_equal(search *x, int k, const char *q, size_t qn,
-                            int score, tm_how how) {
-  const tset *t = x->t;
-  tm_status s = TM_OK;
+/* How a lookup in one key's order scores the keys equal to the query and
+ * those it starts. */
+typedef struct rule {
+  int equal;        /* a key equal to the query; 0: not offered */
+  tm_how equal_how; /* ... found so */
+  int base, span;   /* a longer key: BASE + SPAN * (query length / key
+                       length) in code points; SPAN 0: not offered */
+  tm_how how;
+  bool need_jamo; /* longer keys only of terms with Hangul */
+} rule;
 
-  for (uint32_t i = key_lower(t, k, q, qn); i < t->nsorted[k] && s == TM_OK;
-       i++) {
-    const tterm *tt = &t->terms[t->sorted[k][i]];
-    if (tt->len[k] != qn || memcmp(t->arena + tt->off[k], q, qn) != 0)
-      break;
-    s = offer(x, t->sorted[k][i], score, how);
-  }
-  return s;
-}
-
-/* Offers the terms whose key K starts with Q (and is longer), scored
- * BASE + SPAN * (query length / key length) in code points; with
- * NEED_JAMO, only terms with Hangul. */
-static tm_status find_prefix_if(search *x, int k, const char *q, size_t qn,
-                                uint32_t qcp, int base, int span, tm_how how,
-                                bool need_jamo) {
+/* Offers the terms whose key K equals Q or starts with it (QCP code
+ * points), as R scores them: both from one binary search. */
+static tm_status find_keys(search *x, int k, const char *q, size_t qn,
+                           uint32_t qcp, const rule *r) {
   const tset *t = x->t;
   tm_status s = TM_OK;
   uint32_t seen = 0;
 
-  for (uint32_t i = key_lower(t, k, q, qn);
-       i < t->nsorted[k] && s == TM_OK && seen < PREFIX_SCAN_MAX; i++, seen++) {
+  /* The equal keys come first in the order, then the longer ones. */
+  for (uint32_t i = key_lower(t, k, q, qn); i < t->nsorted[k] && s == TM_OK;
+       i++, seen++) {
     const tterm *tt = &t->terms[t->sorted[k][i]];
     if (tt->len[k] < qn || memcmp(t->arena + tt->off[k], q, qn) != 0)
       break;
-    if (tt->len[k] == qn || (need_jamo && tt->len[K_JAMO] == UINT32_MAX))
+    if (tt->len[k] == qn) {
+      if (r->equal)
+        s = offer(x, t->sorted[k][i], r->equal, r->equal_how);
+      continue;
+    }
+    if (!r->span || seen >= PREFIX_SCAN_MAX)
+      break;
+    if (r->need_jamo && tt->len[K_JAMO] == UINT32_MAX)
       continue;
     s = offer(x, t->sorted[k][i],
-              base + (int)floor((double)span * qcp / tt->ncp[k]), how);
+              r->base + (int)floor((double)r->span * qcp / tt->ncp[k]), r->how);
   }
   return s;
+}
+
+/* Offers the terms whose key K equals Q. */
+static tm_status find_equal(search *x, int k, const char *q, size_t qn,
+                            int score, tm_how how) {
+  rule r = {.equal = score, .equal_how = how};
+  return find_keys(x, k, q, qn, 0, &r);
 }
 
 /* The first posting of bigram G whose key has at least LEN code points
@@ -1076,8 +1091,8 @@ static tm_status find_prefix_if(search *x, int k, const char *q, size_t qn,
 static uint32_t key_len_lower(const tset *t, uint32_t g, uint32_t len) {
   uint32_t lo = t->boff[g], hi = t->boff[g + 1];
   while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2, i = t->bpost[mid];
-    if (t->cpoff[i + 1] - t->cpoff[i] < len)
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (t->blen[mid] < len)
       lo = mid + 1;
     else
       hi = mid;
@@ -1155,13 +1170,13 @@ static tm_status find_fuzzy(search *x, const char *q, size_t qn, bool latin) {
     if (!b)
       continue;
     /* Only the keys whose length is within the allowance. */
+    end = t->boff[b];
     p = key_len_lower(t, b - 1, nq - maxd);
-    end = key_len_lower(t, b - 1, nq + maxd + 1);
     if (latin)
-      for (; p < end; p++)
+      for (; p < end && t->blen[p] <= nq + maxd; p++)
         COUNT(cnt, touched, nt, t->bpost[p]);
     else
-      for (; p < end; p++)
+      for (; p < end && t->blen[p] <= nq + maxd; p++)
         if (!(t->bpost[p] & 1))
           COUNT(cnt, touched, nt, t->bpost[p]);
   }
@@ -1188,11 +1203,6 @@ out:
   if (grams != grams_small)
     free(grams);
   return s;
-}
-
-static tm_status find_prefix(search *x, int k, const char *q, size_t qn,
-                             uint32_t qcp, int base, int span, tm_how how) {
-  return find_prefix_if(x, k, q, qn, qcp, base, span, how, false);
 }
 
 static const tm_term *hit_term(const best *b) {
@@ -1257,33 +1267,30 @@ static tm_status run_rules(search *x, const char *f, size_t fn, const char *ns,
     last_hangul = is_hangul(c);
     hangul = hangul || last_hangul;
   }
-  /* exact: 100 as folded, 99 ignoring spaces */
-  if ((s = find_equal(x, K_FOLD, f, fn, 100, TM_HOW_EXACT)) != TM_OK ||
-      (s = find_equal(x, K_NOSPACE, ns, nsn, 99, TM_HOW_EXACT)) != TM_OK)
-    return s;
-  /* prefix: 85..96 by how much of the term is typed; without spaces only
-   * for Korean, where spacing varies (elsewhere "pows" is no prefix of
-   * "pow swap") */
-  if ((s = find_prefix(x, K_FOLD, f, fn, (uint32_t)tm__utf8_count(f, fn), 85,
-                       12, TM_HOW_PREFIX)) != TM_OK ||
-      (hangul && (s = find_prefix(x, K_NOSPACE, ns, nsn, nscp, 85, 12,
-                                  TM_HOW_PREFIX)) != TM_OK))
+  /* exact: 100 as folded, 99 ignoring spaces; prefix: 85..96 by how much
+   * of the term is typed, without spaces only for Korean, where spacing
+   * varies (elsewhere "pows" is no prefix of "pow swap") */
+  if ((s = find_keys(x, K_FOLD, f, fn, (uint32_t)tm__utf8_count(f, fn),
+                     &(rule){100, TM_HOW_EXACT, 85, 12, TM_HOW_PREFIX,
+                             false})) != TM_OK ||
+      (s = find_keys(x, K_NOSPACE, ns, nsn, nscp,
+                     &(rule){99, TM_HOW_EXACT, 85, hangul ? 12 : 0,
+                             TM_HOW_PREFIX, false})) != TM_OK)
     return s;
   if (hangul) {
     /* a half-typed last syllable: prefix at the jamo level, one lower */
     n = jamo_keys(ns, nsn, scratch);
-    if ((s = find_prefix(x, K_JAMO, scratch, n,
-                         (uint32_t)tm__utf8_count(scratch, n), 84, 12,
-                         TM_HOW_PREFIX)) != TM_OK)
+    if ((s = find_keys(
+             x, K_JAMO, scratch, n, (uint32_t)tm__utf8_count(scratch, n),
+             &(rule){0, TM_HOW_PREFIX, 84, 12, TM_HOW_PREFIX, false})) != TM_OK)
       return s;
     /* initial consonants: 84 whole, 80..83 a prefix */
     if (initials_only(ns, nsn, scratch)) {
       n = strlen(scratch);
-      if ((s = find_equal(x, K_INITIALS, scratch, n, 84, TM_HOW_INITIALS)) !=
-              TM_OK ||
-          (s = find_prefix(x, K_INITIALS, scratch, n,
-                           (uint32_t)tm__utf8_count(scratch, n), 80, 4,
-                           TM_HOW_INITIALS)) != TM_OK)
+      if ((s = find_keys(
+               x, K_INITIALS, scratch, n, (uint32_t)tm__utf8_count(scratch, n),
+               &(rule){84, TM_HOW_INITIALS, 80, 4, TM_HOW_INITIALS, false})) !=
+          TM_OK)
         return s;
     }
   }
@@ -1307,18 +1314,16 @@ static tm_status run_rules(search *x, const char *f, size_t fn, const char *ns,
         return s;
     }
   }
-  /* transliteration: 69 equal, 68 equal ignoring spaces, 60..66 prefix */
-  if (latin) {
-    if ((s = find_equal(x, K_TRANSLIT, f, fn, 69, TM_HOW_TRANSLITERATION)) !=
-            TM_OK ||
-        (s = find_equal(x, K_TRNOSPACE, ns, nsn, 68, TM_HOW_TRANSLITERATION)) !=
-            TM_OK ||
-        (s = find_prefix(x, K_TRANSLIT, f, fn, (uint32_t)tm__utf8_count(f, fn),
-                         60, 7, TM_HOW_TRANSLITERATION)) != TM_OK ||
-        (s = find_prefix_if(x, K_TRNOSPACE, ns, nsn, nscp, 60, 7,
-                            TM_HOW_TRANSLITERATION, true)) != TM_OK)
-      return s;
-  }
+  /* transliteration: 69 equal, 68 equal ignoring spaces, 60..66 prefix
+   * (without spaces, of Korean terms) */
+  if (latin &&
+      ((s = find_keys(x, K_TRANSLIT, f, fn, (uint32_t)tm__utf8_count(f, fn),
+                      &(rule){69, TM_HOW_TRANSLITERATION, 60, 7,
+                              TM_HOW_TRANSLITERATION, false})) != TM_OK ||
+       (s = find_keys(x, K_TRNOSPACE, ns, nsn, nscp,
+                      &(rule){68, TM_HOW_TRANSLITERATION, 60, 7,
+                              TM_HOW_TRANSLITERATION, true})) != TM_OK))
+    return s;
   return TM_OK;
 }
 
@@ -1326,7 +1331,9 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
                         const tm_terms_opts *opts, tm_term_hit **out,
                         size_t *n) {
   search x = {0};
-  char *fold = NULL, *ns = NULL, *scratch = NULL;
+  /* The query without spaces and the scratch for its other keys (a key is
+   * at most 18 times the folded query): on the stack when it is short. */
+  char small[1024], *ns = NULL, *scratch, *fold = NULL;
   size_t fn, nsn, limit, nhits = 0;
   best *list = NULL;
   tm_term_hit *hits = NULL;
@@ -1360,16 +1367,16 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
   fn = strlen(fold);
   if (fn == 0)
     goto done;
-  if (!(ns = malloc(fn + 1)) || !(scratch = malloc(fn * 18 + 64))) {
+  if (fn + 1 + fn * 18 + 64 <= sizeof small)
+    ns = small;
+  else if (!(ns = malloc(fn + 1 + fn * 18 + 64))) {
     s = TM_NOMEM;
     goto done;
   }
+  scratch = ns + fn + 1;
   nsn = strip_spaces(fold, fn, ns);
-  x.bmask = 63;
-  if (!(x.b = calloc(x.bmask + 1, sizeof *x.b))) {
-    s = TM_NOMEM;
-    goto done;
-  }
+  x.b = x.first;
+  x.bmask = sizeof x.first / sizeof x.first[0] - 1;
 
   pthread_rwlock_rdlock(&idx->lock);
   {
@@ -1436,9 +1443,10 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
 done:
   tm_terms_free(hits, nhits);
   free(list);
-  free(x.b);
+  if (x.b != x.first)
+    free(x.b);
   free(fold);
-  free(ns);
-  free(scratch);
+  if (ns != small)
+    free(ns);
   return s;
 }
