@@ -11,38 +11,53 @@
  */
 #include "server.h"
 
-#include <assert.h>
 #include <string.h>
 
 /* --------------------------------------------------------------- jtext */
 
-static void jt_put(struct jtext *t, const char *s, size_t n) {
+/* Makes room for N more bytes; false when memory ran out (then, or
+ * earlier: the text is dropped at the end, so what is written meanwhile
+ * does not matter). */
+static bool jt_grow(struct jtext *t, size_t n) {
+  size_t cap = t->cap ? t->cap : 8192;
+  char *p;
+
   if (t->oom)
-    return;
-  if (n > t->cap - t->len) {
-    size_t cap = t->cap ? t->cap : 8192;
-    char *p;
-    while (cap - t->len < n)
-      cap *= 2;
-    if (!(p = realloc(t->p, cap))) {
-      t->oom = true;
-      return;
-    }
-    t->p = p;
-    t->cap = cap;
+    return false;
+  while (cap - t->len < n)
+    cap *= 2;
+  if (!(p = realloc(t->p, cap))) {
+    t->oom = true;
+    return false;
   }
+  t->p = p;
+  t->cap = cap;
+  return true;
+}
+
+/* The pieces are small and many: the common case, room enough, inline.
+ * (No buffer yet, or none after running out of memory: no memcpy.) */
+static inline void jt_put(struct jtext *t, const char *s, size_t n) {
+  if ((n > t->cap - t->len || !t->p) && !jt_grow(t, n))
+    return;
   memcpy(t->p + t->len, s, n);
   t->len += n;
 }
 
+static inline void jt_putc(struct jtext *t, char c) {
+  if (t->len == t->cap && !jt_grow(t, 1))
+    return;
+  t->p[t->len++] = c;
+}
+
 /* The separator before an element, unless it follows its key. */
-static void jt_element(struct jtext *t) {
+static inline void jt_element(struct jtext *t) {
   if (t->after_key) {
     t->after_key = false;
     return;
   }
   if (t->comma[t->depth])
-    jt_put(t, ",", 1);
+    jt_putc(t, ',');
   t->comma[t->depth] = true;
 }
 
@@ -52,7 +67,7 @@ void jt_init(struct jtext *t) {
 
 void jt_open(struct jtext *t, char bracket) {
   jt_element(t);
-  jt_put(t, &bracket, 1);
+  jt_putc(t, bracket);
   if (t->depth + 1 >= (int)(sizeof t->comma / sizeof t->comma[0])) {
     t->oom = true;
     return;
@@ -61,26 +76,14 @@ void jt_open(struct jtext *t, char bracket) {
 }
 
 void jt_close(struct jtext *t, char bracket) {
-  jt_put(t, &bracket, 1);
+  jt_putc(t, bracket);
   if (t->depth > 0)
     t->depth--;
 }
 
-#ifndef NDEBUG
-static bool plain_key(const char *key) {
-  for (; *key; key++)
-    if (!((*key >= 'a' && *key <= 'z') || *key == '_'))
-      return false;
-  return true;
-}
-#endif
-
-void jt_key(struct jtext *t, const char *key) {
-  assert(plain_key(key));
+void jt_key_quoted(struct jtext *t, const char *quoted, size_t n) {
   jt_element(t);
-  jt_put(t, "\"", 1);
-  jt_put(t, key, strlen(key));
-  jt_put(t, "\":", 2);
+  jt_put(t, quoted, n);
   t->after_key = true;
 }
 
@@ -90,30 +93,30 @@ void jt_key(struct jtext *t, const char *key) {
  * JSON_ENSURE_ASCII). */
 void jt_string(struct jtext *t, const char *s) {
   static const char hex[] = "0123456789abcdef";
-  const char *run = s;
 
   jt_element(t);
-  jt_put(t, "\"", 1);
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    char esc[6] = {'\\', (char)c};
-    size_t n = 2;
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    if (c == '\n' || c == '\t' || c == '\r')
-      esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
-    else if (c < 0x20) {
-      memcpy(esc + 1, "u00", 3);
-      esc[4] = hex[c >> 4];
-      esc[5] = hex[c & 15];
-      n = 6;
+  jt_putc(t, '"');
+  for (;;) {
+    size_t n = 0;
+    unsigned char c;
+    while ((c = (unsigned char)s[n]) >= 0x20 && c != '"' && c != '\\')
+      n++;
+    jt_put(t, s, n);
+    if (!c)
+      break;
+    s += n + 1;
+    if (c == '"' || c == '\\') {
+      char esc[2] = {'\\', (char)c};
+      jt_put(t, esc, 2);
+    } else if (c == '\n' || c == '\t' || c == '\r') {
+      char esc[2] = {'\\', c == '\n' ? 'n' : c == '\t' ? 't' : 'r'};
+      jt_put(t, esc, 2);
+    } else {
+      char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      jt_put(t, esc, 6);
     }
-    jt_put(t, run, (size_t)(s - run));
-    jt_put(t, esc, n);
-    run = s + 1;
   }
-  jt_put(t, run, (size_t)(s - run));
-  jt_put(t, "\"", 1);
+  jt_putc(t, '"');
 }
 
 /* Decimal digits, written backwards: snprintf costs more than the rest of

@@ -374,8 +374,11 @@ struct jtext {
 void jt_init(struct jtext *t);
 void jt_open(struct jtext *t, char bracket); /* '{' or '[' */
 void jt_close(struct jtext *t, char bracket);
-/* KEY is a literal of ours (lower-case letters and '_'), written as is. */
-void jt_key(struct jtext *t, const char *key);
+/* KEY is a string literal of ours (lower-case letters and '_'), written as
+ * is with its quotes and colon, which the macro adds at compile time. */
+#define jt_key(t, key)                                                         \
+  jt_key_quoted((t), "\"" key "\":", sizeof("\"" key "\":") - 1)
+void jt_key_quoted(struct jtext *t, const char *quoted, size_t n);
 /* Values, after a key or in an array.  S is valid UTF-8 (libtm's and the
  * checked parameters are). */
 void jt_string(struct jtext *t, const char *s);
