@@ -412,9 +412,27 @@ tm_status tm_text_fold(tm_text *t, const char *lang, const char *s, size_t len,
   *out = NULL;
   if (tm__utf8_check(s, len) != len)
     return TM_UTF8;
-  /* ASCII fast path: lower-case, collapse whitespace, unify ` to '. */
-  for (i = 0; i < len && (unsigned char)s[i] < 0x80; i++)
-    ;
+  /* Fast path for ASCII and precomposed Hangul syllables (U+AC00..U+D7A3,
+   * each its own NFKC case fold, with no marks, spaces or apostrophes
+   * among them; test_text checks that against ICU): lower-case ASCII,
+   * collapse whitespace, unify ` to ', and copy the syllables.  A syllable
+   * is three bytes, EA B0 80 to ED 9E A3, and S is valid UTF-8. */
+  for (i = 0; i < len;) {
+    unsigned char c = (unsigned char)s[i];
+    uint32_t cp;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c < 0xEA || c > 0xED || len - i < 3)
+      break;
+    cp = ((uint32_t)(c & 0x0F) << 12) |
+         ((uint32_t)((unsigned char)s[i + 1] & 0x3F) << 6) |
+         ((unsigned char)s[i + 2] & 0x3F);
+    if (cp < 0xAC00 || cp > 0xD7A3)
+      break;
+    i += 3;
+  }
   if (i == len) {
     char *r = malloc(len + 1);
     size_t k = 0;

@@ -5,6 +5,9 @@
 #include "check.h"
 #include "tm_internal.h"
 
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+
 static tm_text *t;
 
 static tm_text *text(void) {
@@ -107,6 +110,37 @@ TEST(fold_case_and_whitespace) {
   CHECK_STR(fold("ＰＯＷ"), "pow"); /* fullwidth, folded by NFKC */
   CHECK_STR(fold("전쟁\u00A0 포로"), "전쟁 포로");
   CHECK_STR(fold(""), "");
+}
+
+TEST(fold_copies_hangul_syllables_as_icu_would) {
+  /* Text of ASCII and precomposed syllables takes a fast path that copies
+   * the syllables: ICU must agree for every one of them (its NFKC case
+   * fold is itself, its decomposition has no mark, space or control). */
+  UErrorCode e = U_ZERO_ERROR;
+  const UNormalizer2 *cf = unorm2_getNFKCCasefoldInstance(&e);
+  const UNormalizer2 *nfd = unorm2_getNFDInstance(&e);
+  size_t bad = 0;
+
+  CHECK(U_SUCCESS(e));
+  for (uint32_t c = 0xAC00; c <= 0xD7A3 && U_SUCCESS(e); c++) {
+    UChar u = (UChar)c, out[8], d[8];
+    int32_t n = unorm2_normalize(cf, &u, 1, out, 8, &e);
+    int32_t nd = unorm2_normalize(nfd, &u, 1, d, 8, &e);
+    if (n != 1 || out[0] != u)
+      bad++;
+    for (int32_t k = 0; k < nd; k++)
+      if (u_charType(d[k]) == U_NON_SPACING_MARK ||
+          u_hasBinaryProperty(d[k], UCHAR_WHITE_SPACE) || u_iscntrl(d[k]))
+        bad++;
+  }
+  CHECK(U_SUCCESS(e));
+  CHECK_INT(bad, 0);
+  CHECK_STR(fold("  전쟁포로를 \t POW  "), "전쟁포로를 pow");
+  CHECK_STR(fold("북한군`s 힣 가"), "북한군's 힣 가");
+  /* compatibility jamo, Cyrillic, a trailing jamo: ICU's way */
+  CHECK_STR(fold("ㅈㅈ 전쟁포로 Військо́вий"),
+            "\u110C\u110C 전쟁포로 військовий");
+  CHECK_STR(fold("가\u11A8"), "각");
 }
 
 TEST(words_from_break_iterator) {
