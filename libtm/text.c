@@ -310,9 +310,37 @@ tm_status tm_lang_canonical(const char *tag, char out[TM_LANG_MAX]) {
 
 /* ----------------------------------------------------------------- NFC */
 
+/* Whether valid UTF-8 S is only ASCII and precomposed Hangul syllables
+ * (U+AC00..U+D7A3, EA B0 80 to ED 9E A3): text that NFC leaves as it is,
+ * and that folding needs no ICU for.  A syllable is its own NFC and NFKC
+ * case fold, and decomposes into no mark, space or control (test_text
+ * checks that against ICU for every one); no trailing jamo follows to
+ * compose with it. */
+static bool plain(const char *s, size_t len) {
+  size_t i = 0;
+
+  while (i < len) {
+    unsigned char c = (unsigned char)s[i];
+    uint32_t cp;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c < 0xEA || c > 0xED || len - i < 3)
+      return false;
+    cp = ((uint32_t)(c & 0x0F) << 12) |
+         ((uint32_t)((unsigned char)s[i + 1] & 0x3F) << 6) |
+         ((unsigned char)s[i + 2] & 0x3F);
+    if (cp < 0xAC00 || cp > 0xD7A3)
+      return false;
+    i += 3;
+  }
+  return true;
+}
+
 tm_status tm_text_nfc(tm_text *t, const char *s, size_t len, char **out,
                       size_t *bad_offset) {
-  size_t bad, i;
+  size_t bad;
   int32_t n, span, m;
   UErrorCode e = U_ZERO_ERROR;
 
@@ -322,9 +350,7 @@ tm_status tm_text_nfc(tm_text *t, const char *s, size_t len, char **out,
       *bad_offset = bad;
     return TM_UTF8;
   }
-  for (i = 0; i < len && (unsigned char)s[i] < 0x80; i++)
-    ;
-  if (i < len) {
+  if (!plain(s, len)) {
     if ((n = to_utf16(&t->a, s, len)) < 0)
       return TM_NOMEM;
     span = unorm2_spanQuickCheckYes(t->nfc, t->a.p, n, &e);
@@ -412,28 +438,9 @@ tm_status tm_text_fold(tm_text *t, const char *lang, const char *s, size_t len,
   *out = NULL;
   if (tm__utf8_check(s, len) != len)
     return TM_UTF8;
-  /* Fast path for ASCII and precomposed Hangul syllables (U+AC00..U+D7A3,
-   * each its own NFKC case fold, with no marks, spaces or apostrophes
-   * among them; test_text checks that against ICU): lower-case ASCII,
-   * collapse whitespace, unify ` to ', and copy the syllables.  A syllable
-   * is three bytes, EA B0 80 to ED 9E A3, and S is valid UTF-8. */
-  for (i = 0; i < len;) {
-    unsigned char c = (unsigned char)s[i];
-    uint32_t cp;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c < 0xEA || c > 0xED || len - i < 3)
-      break;
-    cp = ((uint32_t)(c & 0x0F) << 12) |
-         ((uint32_t)((unsigned char)s[i + 1] & 0x3F) << 6) |
-         ((unsigned char)s[i + 2] & 0x3F);
-    if (cp < 0xAC00 || cp > 0xD7A3)
-      break;
-    i += 3;
-  }
-  if (i == len) {
+  /* Fast path: lower-case ASCII, collapse whitespace, unify ` to ', and
+   * copy the syllables. */
+  if (plain(s, len)) {
     char *r = malloc(len + 1);
     size_t k = 0;
     bool space = false;

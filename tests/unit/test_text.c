@@ -26,6 +26,14 @@ static char *fold(const char *s) {
   return last;
 }
 
+static char *nfc(const char *s) {
+  static char *last;
+  tm_free(last);
+  last = NULL;
+  CHECK_INT(tm_text_nfc(text(), s, strlen(s), &last, NULL), TM_OK);
+  return last;
+}
+
 static char *initials(const char *s) {
   static char *last;
   tm_free(last);
@@ -114,11 +122,13 @@ TEST(fold_case_and_whitespace) {
 
 TEST(fold_copies_hangul_syllables_as_icu_would) {
   /* Text of ASCII and precomposed syllables takes a fast path that copies
-   * the syllables: ICU must agree for every one of them (its NFKC case
-   * fold is itself, its decomposition has no mark, space or control). */
+   * the syllables, in folding and in NFC: ICU must agree for every one of
+   * them (its NFKC case fold is itself, its decomposition has no mark,
+   * space or control; NFC keeps it, as the NFKC case fold does). */
   UErrorCode e = U_ZERO_ERROR;
   const UNormalizer2 *cf = unorm2_getNFKCCasefoldInstance(&e);
   const UNormalizer2 *nfd = unorm2_getNFDInstance(&e);
+  const UNormalizer2 *nfc2 = unorm2_getNFCInstance(&e);
   size_t bad = 0;
 
   CHECK(U_SUCCESS(e));
@@ -126,6 +136,9 @@ TEST(fold_copies_hangul_syllables_as_icu_would) {
     UChar u = (UChar)c, out[8], d[8];
     int32_t n = unorm2_normalize(cf, &u, 1, out, 8, &e);
     int32_t nd = unorm2_normalize(nfd, &u, 1, d, 8, &e);
+    if (n != 1 || out[0] != u)
+      bad++;
+    n = unorm2_normalize(nfc2, &u, 1, out, 8, &e);
     if (n != 1 || out[0] != u)
       bad++;
     for (int32_t k = 0; k < nd; k++)
@@ -141,6 +154,8 @@ TEST(fold_copies_hangul_syllables_as_icu_would) {
   CHECK_STR(fold("ㅈㅈ 전쟁포로 Військо́вий"),
             "\u110C\u110C 전쟁포로 військовий");
   CHECK_STR(fold("가\u11A8"), "각");
+  CHECK_STR(nfc("가\u11A8 가"), "각 가");
+  CHECK_STR(nfc("전쟁포로 POW"), "전쟁포로 POW");
 }
 
 TEST(words_from_break_iterator) {
