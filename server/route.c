@@ -661,10 +661,16 @@ static bool match_pattern(const char *pat, const char *path, size_t plen,
   if (plen == 0 || *path != '/')
     return false;
   /* Most routes differ from the path early in their literal prefix: a
-   * byte that differs there, before any escape, rules the route out. */
-  for (size_t i = 1; i < plen && pat[i] && pat[i] != '{' && path[i] != '%'; i++)
-    if (pat[i] != path[i])
+   * byte that differs there, before any escape, rules the route out.  (A
+   * pattern has no '%', and PATH[PLEN] is '?' or NUL, which no literal
+   * is.) */
+  {
+    size_t i = 1;
+    while (pat[i] && pat[i] != '{' && pat[i] == path[i])
+      i++;
+    if (pat[i] && pat[i] != '{' && i < plen && path[i] != '%')
       return false;
+  }
   pat++;
   path++;
   for (;;) {
