@@ -100,6 +100,7 @@ bench: build
 	$(BUILD)/bench/bench_terms
 	$(BUILD)/bench/bench_analyze
 	BUILD=$(BUILD) bench/bench_http.sh
+	BUILD=$(BUILD) bench/bench_http_instr.sh
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=$(FUZZ_CC) meson setup $(FUZZ_BUILD) $(MESON_OPTS) -Dfuzz=true \

@@ -12,7 +12,7 @@ case "${1:-build}" in
     # Node.js: Debian's, unless one is already there (e.g. NodeSource's)
     command -v node >/dev/null 2>&1 || want="$want nodejs"
     command -v npm >/dev/null 2>&1 || want="$want npm" ;;
-  bench) want="$want wrk" ;;
+  bench) want="$want wrk valgrind" ;;
 esac
 
 missing=""

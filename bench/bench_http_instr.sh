@@ -1,0 +1,108 @@
+#!/bin/sh
+# bench_http_instr.sh - what one term search costs tm-server, in
+# instructions counted by callgrind: a figure that other load on the
+# machine does not move, unlike the requests per second of bench_http.sh.
+#
+# It starts tm-server under valgrind on a new database (the shipped
+# glossaries: term search reads nothing else), sends the booth queries of
+# bench_http.sh once to warm the caches, then, counted, ROUNDS more times
+# on one keep-alive connection, and prints the instructions per request
+# spent in the access handler (routing, parameters, the search, the JSON,
+# the response) and in the functions that cost most within it.
+#
+#   bench/bench_http_instr.sh          (after `meson compile -C build`)
+#
+# Environment: BUILD (build), ROUNDS (50).  Needs valgrind.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+BUILD=${BUILD:-$root/build}
+ROUNDS=${ROUNDS:-50}
+
+command -v valgrind >/dev/null || {
+  echo "bench_http_instr: valgrind is missing: apt-get install valgrind" >&2
+  exit 1
+}
+[ -x "$BUILD/server/tm-server" ] || {
+  echo "bench_http_instr: $BUILD/server/tm-server is missing (build first)" >&2
+  exit 1
+}
+
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+TM_GLOSSARY_DIR=${TM_GLOSSARY_DIR:-$root/glossaries} \
+  valgrind --tool=callgrind --toggle-collect=on_access \
+  --callgrind-out-file="$tmp/cg.out" \
+  "$BUILD/server/tm-server" --db "$tmp/tm.sqlite" --listen 127.0.0.1:0 \
+  --threads 1 --quiet >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+i=0
+until grep -q '^listening on ' "$tmp/out" 2>/dev/null; do
+  i=$((i + 1))
+  if [ $i -gt 600 ]; then
+    echo "bench_http_instr: tm-server did not start" >&2
+    cat "$tmp/err" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+url=$(sed -n 's/^listening on //p' "$tmp/out")
+
+# The same queries as bench_http.sh.
+cat >"$tmp/client.py" <<'PY'
+import http.client, sys, urllib.parse
+
+url, rounds = sys.argv[1], int(sys.argv[2])
+u = urllib.parse.urlsplit(url)
+booth = ["POW", "prisoner of war", "전쟁포로", "ㅈㅈㅍㄹ", "전쟁포로를",
+         "військовополонених", "viiskovopolonenyi", "jeonjaeng poro", "Kursk",
+         "쿠르스크", "Курськ", "북한군", "ceasefire", "drone", "artillery",
+         "Geneva Convention", "Женевської конвенції", "KPA", "mercenary",
+         "전쟁 포로"]
+paths = ["/api/v1/terms?q=" + urllib.parse.quote(t, safe="") for t in booth]
+c = http.client.HTTPConnection(u.hostname, u.port)
+for r in range(rounds):
+    for p in paths:
+        c.request("GET", p)
+        resp = c.getresponse()
+        resp.read()
+        if resp.status != 200:
+            sys.exit(f"bench_http_instr: {p}: {resp.status}")
+print(rounds * len(paths))
+PY
+# The first round fills the entry cache; the count starts after it.
+python3 "$tmp/client.py" "$url" 1 >/dev/null
+callgrind_control -z "$pid" >/dev/null 2>&1
+python3 "$tmp/client.py" "$url" "$ROUNDS" >"$tmp/n"
+kill -INT "$pid"
+wait "$pid" || true
+pid=""
+
+callgrind_annotate --inclusive=yes "$tmp/cg.out" 2>/dev/null |
+  python3 -c '
+import re, sys
+total = int(sys.argv[1])
+rows = {}
+for line in sys.stdin:
+    m = re.match(r"\s*([\d,]+) \([\s\d.]+%\)\s+\S+:(\S+) \[", line)
+    if m:
+        n = int(m.group(1).replace(",", ""))
+        rows[m.group(2)] = max(rows.get(m.group(2), 0), n)
+print(f"{total} term requests on one connection, after one round to warm up")
+handler = rows.get("on_access", 0) / total
+print(f"instructions per request in the access handler: {handler:,.0f}")
+for fn in ("route_begin", "param_text", "tm_terms_find", "tm_text_fold",
+           "find_keys", "entry_cache_get", "jt_hit_members", "http_send"):
+    if fn in rows:
+        print(f"  {fn:18} {rows[fn] / total:8,.0f}")
+' "$(cat "$tmp/n")"
