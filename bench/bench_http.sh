@@ -55,7 +55,8 @@ cleanup() {
   done
   rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # start NAME COMMAND...: runs COMMAND in the background and waits for its
 # "listening on URL" line; sets $url.

@@ -38,7 +38,8 @@ cleanup() {
   fi
   rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 TM_GLOSSARY_DIR=${TM_GLOSSARY_DIR:-$root/glossaries} \
   valgrind --tool=callgrind --toggle-collect=on_access \
@@ -82,13 +83,17 @@ print(rounds * len(paths))
 PY
 # The first round fills the entry cache; the count starts after it.
 python3 "$tmp/client.py" "$url" 1 >/dev/null
-callgrind_control -z "$pid" >/dev/null 2>&1
+if ! callgrind_control -z "$pid" >"$tmp/z" 2>&1; then
+  echo "bench_http_instr: callgrind_control cannot reset the counts:" >&2
+  cat "$tmp/z" >&2
+  exit 1
+fi
 python3 "$tmp/client.py" "$url" "$ROUNDS" >"$tmp/n"
 kill -INT "$pid"
 wait "$pid" || true
 pid=""
 
-callgrind_annotate --inclusive=yes "$tmp/cg.out" 2>/dev/null |
+callgrind_annotate --inclusive=yes --threshold=100 "$tmp/cg.out" 2>/dev/null |
   python3 -c '
 import re, sys
 total = int(sys.argv[1])
