@@ -1252,53 +1252,100 @@ void tm_terms_free(tm_term_hit *h, size_t n) {
   free(p);
 }
 
-/* Runs every rule for the folded query F (NS: without spaces). */
-static tm_status run_rules(search *x, const char *f, size_t fn, const char *ns,
-                           size_t nsn, char *scratch) {
-  uint32_t nscp = (uint32_t)tm__utf8_count(ns, nsn);
-  bool latin = nsn > 0, hangul = false, last_hangul = false;
-  tm_status s;
-  size_t i = 0, n;
+/* The folded query's keys and what it is made of, derived once for every
+ * set searched. */
+typedef struct qkeys {
+  const char *f; /* folded */
+  size_t fn;
+  uint32_t fcp;
+  char *ns; /* without spaces */
+  size_t nsn;
+  uint32_t nscp;
+  bool latin;       /* ASCII only, and not empty */
+  bool hangul;      /* has Hangul ... */
+  bool last_hangul; /* ... at its end */
+  char *jamo;       /* keystroke jamo of NS, when HANGUL */
+  size_t jn;
+  uint32_t jcp;
+  char *initials; /* NS as initial consonants, or NULL */
+  size_t in;
+  uint32_t icp;
+  char *stem; /* stem key of F */
+  size_t sn;
+} qkeys;
 
-  while (i < nsn) {
-    uint32_t c = tm__utf8_next(ns, &i);
+/* Room that qkeys_make needs in BUF for a folded query of FN bytes: NS,
+ * the keystroke jamo (at most 18 bytes per code point), the initials and
+ * the stem key, each with its NUL. */
+#define QKEYS_ROOM(fn) ((fn)*21 + 64)
+
+static void qkeys_make(qkeys *k, const char *f, size_t fn, char *buf) {
+  size_t i = 0;
+
+  memset(k, 0, sizeof *k);
+  k->f = f;
+  k->fn = fn;
+  k->fcp = (uint32_t)tm__utf8_count(f, fn);
+  k->ns = buf;
+  k->nsn = strip_spaces(f, fn, k->ns);
+  k->nscp = (uint32_t)tm__utf8_count(k->ns, k->nsn);
+  k->latin = k->nsn > 0;
+  while (i < k->nsn) {
+    uint32_t c = tm__utf8_next(k->ns, &i);
     if (c >= 0x80)
-      latin = false;
-    last_hangul = is_hangul(c);
-    hangul = hangul || last_hangul;
+      k->latin = false;
+    k->last_hangul = is_hangul(c);
+    k->hangul = k->hangul || k->last_hangul;
   }
+  k->jamo = k->ns + k->nsn + 1;
+  if (k->hangul) {
+    k->jn = jamo_keys(k->ns, k->nsn, k->jamo);
+    k->jcp = (uint32_t)tm__utf8_count(k->jamo, k->jn);
+  }
+  k->initials = k->jamo + k->jn + 1;
+  if (k->hangul && initials_only(k->ns, k->nsn, k->initials)) {
+    k->in = strlen(k->initials);
+    k->icp = (uint32_t)tm__utf8_count(k->initials, k->in);
+  } else {
+    k->initials[0] = '\0';
+  }
+  k->stem = k->initials + k->in + 1;
+  k->sn = stem_key(f, fn, k->stem);
+  if (!k->in)
+    k->initials = NULL;
+}
+
+/* Runs every rule but the typo rule for the query K. */
+static tm_status run_rules(search *x, const qkeys *k) {
+  const char *ns = k->ns;
+  size_t nsn = k->nsn, n;
+  tm_status s;
+
   /* exact: 100 as folded, 99 ignoring spaces; prefix: 85..96 by how much
    * of the term is typed, without spaces only for Korean, where spacing
    * varies (elsewhere "pows" is no prefix of "pow swap") */
-  if ((s = find_keys(x, K_FOLD, f, fn, (uint32_t)tm__utf8_count(f, fn),
+  if ((s = find_keys(x, K_FOLD, k->f, k->fn, k->fcp,
                      &(rule){100, TM_HOW_EXACT, 85, 12, TM_HOW_PREFIX,
                              false})) != TM_OK ||
-      (s = find_keys(x, K_NOSPACE, ns, nsn, nscp,
-                     &(rule){99, TM_HOW_EXACT, 85, hangul ? 12 : 0,
+      (s = find_keys(x, K_NOSPACE, ns, nsn, k->nscp,
+                     &(rule){99, TM_HOW_EXACT, 85, k->hangul ? 12 : 0,
                              TM_HOW_PREFIX, false})) != TM_OK)
     return s;
-  if (hangul) {
-    /* a half-typed last syllable: prefix at the jamo level, one lower */
-    n = jamo_keys(ns, nsn, scratch);
-    if ((s = find_keys(
-             x, K_JAMO, scratch, n, (uint32_t)tm__utf8_count(scratch, n),
-             &(rule){0, TM_HOW_PREFIX, 84, 12, TM_HOW_PREFIX, false})) != TM_OK)
-      return s;
-    /* initial consonants: 84 whole, 80..83 a prefix */
-    if (initials_only(ns, nsn, scratch)) {
-      n = strlen(scratch);
-      if ((s = find_keys(
-               x, K_INITIALS, scratch, n, (uint32_t)tm__utf8_count(scratch, n),
-               &(rule){84, TM_HOW_INITIALS, 80, 4, TM_HOW_INITIALS, false})) !=
-          TM_OK)
-        return s;
-    }
-  }
-  /* inflection: 79 */
-  n = stem_key(f, fn, scratch);
-  if ((s = find_equal(x, K_STEM, scratch, n, 79, TM_HOW_INFLECTION)) != TM_OK)
+  /* a half-typed last syllable: prefix at the jamo level, one lower */
+  if (k->hangul && (s = find_keys(x, K_JAMO, k->jamo, k->jn, k->jcp,
+                                  &(rule){0, TM_HOW_PREFIX, 84, 12,
+                                          TM_HOW_PREFIX, false})) != TM_OK)
     return s;
-  if (last_hangul) {
+  /* initial consonants: 84 whole, 80..83 a prefix */
+  if (k->initials && (s = find_keys(x, K_INITIALS, k->initials, k->in, k->icp,
+                                    &(rule){84, TM_HOW_INITIALS, 80, 4,
+                                            TM_HOW_INITIALS, false})) != TM_OK)
+    return s;
+  /* inflection: 79 */
+  if ((s = find_equal(x, K_STEM, k->stem, k->sn, 79, TM_HOW_INFLECTION)) !=
+      TM_OK)
+    return s;
+  if (k->last_hangul) {
     for (size_t p = 0; p < sizeof particles / sizeof particles[0]; p++) {
       size_t pl;
       if (!ends_with(ns, nsn, particles[p], &pl) ||
@@ -1316,11 +1363,11 @@ static tm_status run_rules(search *x, const char *f, size_t fn, const char *ns,
   }
   /* transliteration: 69 equal, 68 equal ignoring spaces, 60..66 prefix
    * (without spaces, of Korean terms) */
-  if (latin &&
-      ((s = find_keys(x, K_TRANSLIT, f, fn, (uint32_t)tm__utf8_count(f, fn),
+  if (k->latin &&
+      ((s = find_keys(x, K_TRANSLIT, k->f, k->fn, k->fcp,
                       &(rule){69, TM_HOW_TRANSLITERATION, 60, 7,
                               TM_HOW_TRANSLITERATION, false})) != TM_OK ||
-       (s = find_keys(x, K_TRNOSPACE, ns, nsn, nscp,
+       (s = find_keys(x, K_TRNOSPACE, ns, nsn, k->nscp,
                       &(rule){68, TM_HOW_TRANSLITERATION, 60, 7,
                               TM_HOW_TRANSLITERATION, true})) != TM_OK))
     return s;
@@ -1331,10 +1378,10 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
                         const tm_terms_opts *opts, tm_term_hit **out,
                         size_t *n) {
   search x = {0};
-  /* The query without spaces and the scratch for its other keys (a key is
-   * at most 18 times the folded query): on the stack when it is short. */
-  char small[1024], *ns = NULL, *scratch, *fold = NULL;
-  size_t fn, nsn, limit, nhits = 0;
+  /* The query's keys: on the stack when it is short. */
+  char small[1024], *buf = NULL, *fold = NULL;
+  size_t fn, limit, nhits = 0;
+  qkeys k;
   best *list = NULL;
   tm_term_hit *hits = NULL;
   pin *p = NULL;
@@ -1367,14 +1414,13 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
   fn = strlen(fold);
   if (fn == 0)
     goto done;
-  if (fn + 1 + fn * 18 + 64 <= sizeof small)
-    ns = small;
-  else if (!(ns = malloc(fn + 1 + fn * 18 + 64))) {
+  if (QKEYS_ROOM(fn) <= sizeof small)
+    buf = small;
+  else if (!(buf = malloc(QKEYS_ROOM(fn)))) {
     s = TM_NOMEM;
     goto done;
   }
-  scratch = ns + fn + 1;
-  nsn = strip_spaces(fold, fn, ns);
+  qkeys_make(&k, fold, fn, buf);
   x.b = x.first;
   x.bmask = sizeof x.first / sizeof x.first[0] - 1;
 
@@ -1383,23 +1429,20 @@ tm_status tm_terms_find(tm_index *idx, tm_db *db, const char *query,
     const tm__terms *st = idx->terms;
     const tset *sets[2] = {st->main, st->delta};
     const uint8_t *dead[2] = {st->dead, NULL};
-    bool latin = true;
-    for (int k = 0; k < 2 && s == TM_OK; k++)
-      if (sets[k]) {
-        x.t = sets[k];
-        x.dead = dead[k];
-        s = run_rules(&x, fold, fn, ns, nsn, scratch);
+    for (int i = 0; i < 2 && s == TM_OK; i++)
+      if (sets[i]) {
+        x.t = sets[i];
+        x.dead = dead[i];
+        s = run_rules(&x, &k);
       }
     /* Typos only while better rules leave room in the list. */
-    for (size_t i = 0; i < nsn && latin; i++)
-      latin = (unsigned char)ns[i] < 0x80;
-    for (int k = 0; k < 2 && s == TM_OK && x.nb < limit; k++)
-      if (sets[k] && (s = counts_reserve(db, sets[k]->nterms)) == TM_OK) {
-        x.t = sets[k];
-        x.dead = dead[k];
+    for (int i = 0; i < 2 && s == TM_OK && x.nb < limit; i++)
+      if (sets[i] && (s = counts_reserve(db, sets[i]->nterms)) == TM_OK) {
+        x.t = sets[i];
+        x.dead = dead[i];
         x.counts = db->term_counts;
         x.touched = db->term_touched;
-        s = find_fuzzy(&x, ns, nsn, latin);
+        s = find_fuzzy(&x, k.ns, k.nsn, k.latin);
       }
   }
   if (s == TM_OK && x.nb) {
@@ -1446,7 +1489,7 @@ done:
   if (x.b != x.first)
     free(x.b);
   free(fold);
-  if (ns != small)
-    free(ns);
+  if (buf != small)
+    free(buf);
   return s;
 }
