@@ -46,38 +46,8 @@ command -v wrk >/dev/null || {
   exit 1
 }
 
-tmp=$(mktemp -d)
-pids=""
-cleanup() {
-  for p in $pids; do
-    kill "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# start NAME COMMAND...: runs COMMAND in the background and waits for its
-# "listening on URL" line; sets $url.
-start() {
-  name=$1
-  shift
-  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  pid=$!
-  pids="$pids $pid"
-  i=0
-  until grep -q '^listening on ' "$tmp/$name.out" 2>/dev/null; do
-    i=$((i + 1))
-    if [ $i -gt 1200 ]; then
-      echo "bench_http: $name did not start" >&2
-      cat "$tmp/$name.err" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  url=$(sed -n 's/^listening on //p' "$tmp/$name.out")
-}
+me=bench_http
+. "$here/servers.sh"
 
 echo "importing $CORPUS ..."
 "$BUILD/cli/tm" --db "$tmp/tm.sqlite" import "$CORPUS" --memory corpus
@@ -91,17 +61,14 @@ min_url=$url
 min_pid=$pid
 
 # The wrk scripts: each rotates through a list of prepared requests.
-python3 - "$TSV" "$tmp" "$tm_url" <<'EOF'
+python3 - "$TSV" "$tmp" "$tm_url" "$here/booth_queries.txt" <<'EOF'
 import random, sys, urllib.parse, urllib.request, json
 
-tsv, tmp, base = sys.argv[1:4]
+tsv, tmp, base, booth_file = sys.argv[1:5]
 quote = lambda s: urllib.parse.quote(s, safe="")
 
-booth = ["POW", "prisoner of war", "전쟁포로", "ㅈㅈㅍㄹ", "전쟁포로를",
-         "військовополонених", "viiskovopolonenyi", "jeonjaeng poro", "Kursk",
-         "쿠르스크", "Курськ", "북한군", "ceasefire", "drone", "artillery",
-         "Geneva Convention", "Женевської конвенції", "KPA", "mercenary",
-         "전쟁 포로"]
+with open(booth_file, encoding="utf-8") as f:
+    booth = [line.rstrip("\n") for line in f if line.strip()]
 terms = [f"/api/v1/terms?q={quote(t)}" for t in booth]
 
 def unescape(s):

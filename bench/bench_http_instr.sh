@@ -29,47 +29,23 @@ command -v valgrind >/dev/null || {
   exit 1
 }
 
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+me=bench_http_instr
+. "$here/servers.sh"
 
-TM_GLOSSARY_DIR=${TM_GLOSSARY_DIR:-$root/glossaries} \
+start tm-server env TM_GLOSSARY_DIR="${TM_GLOSSARY_DIR:-$root/glossaries}" \
   valgrind --tool=callgrind --toggle-collect=on_access \
   --callgrind-out-file="$tmp/cg.out" \
   "$BUILD/server/tm-server" --db "$tmp/tm.sqlite" --listen 127.0.0.1:0 \
-  --threads 1 --quiet >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-i=0
-until grep -q '^listening on ' "$tmp/out" 2>/dev/null; do
-  i=$((i + 1))
-  if [ $i -gt 600 ]; then
-    echo "bench_http_instr: tm-server did not start" >&2
-    cat "$tmp/err" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-url=$(sed -n 's/^listening on //p' "$tmp/out")
+  --threads 1 --quiet
 
-# The same queries as bench_http.sh.
+# The same queries as bench_http.sh (booth_queries.txt).
 cat >"$tmp/client.py" <<'PY'
 import http.client, sys, urllib.parse
 
 url, rounds = sys.argv[1], int(sys.argv[2])
 u = urllib.parse.urlsplit(url)
-booth = ["POW", "prisoner of war", "전쟁포로", "ㅈㅈㅍㄹ", "전쟁포로를",
-         "військовополонених", "viiskovopolonenyi", "jeonjaeng poro", "Kursk",
-         "쿠르스크", "Курськ", "북한군", "ceasefire", "drone", "artillery",
-         "Geneva Convention", "Женевської конвенції", "KPA", "mercenary",
-         "전쟁 포로"]
+with open(sys.argv[3], encoding="utf-8") as f:
+    booth = [line.rstrip("\n") for line in f if line.strip()]
 paths = ["/api/v1/terms?q=" + urllib.parse.quote(t, safe="") for t in booth]
 c = http.client.HTTPConnection(u.hostname, u.port)
 for r in range(rounds):
@@ -82,16 +58,16 @@ for r in range(rounds):
 print(rounds * len(paths))
 PY
 # The first round fills the entry cache; the count starts after it.
-python3 "$tmp/client.py" "$url" 1 >/dev/null
+python3 "$tmp/client.py" "$url" 1 "$here/booth_queries.txt" >/dev/null
 if ! callgrind_control -z "$pid" >"$tmp/z" 2>&1; then
   echo "bench_http_instr: callgrind_control cannot reset the counts:" >&2
   cat "$tmp/z" >&2
   exit 1
 fi
-python3 "$tmp/client.py" "$url" "$ROUNDS" >"$tmp/n"
+python3 "$tmp/client.py" "$url" "$ROUNDS" "$here/booth_queries.txt" >"$tmp/n"
+# SIGINT: tm-server stops cleanly and callgrind writes its counts.
 kill -INT "$pid"
 wait "$pid" || true
-pid=""
 
 callgrind_annotate --inclusive=yes --threshold=100 "$tmp/cg.out" 2>/dev/null |
   python3 -c '
